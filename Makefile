@@ -1,0 +1,81 @@
+# pv: the PerturbedVAE pipeline as make rules.
+#   make demo                          simulate a small screen, run every stage, print the score table
+#   make test                          unit and end-to-end tests (swift test)
+#   make run DATA=path/to/10x OUT=results/x [LABELS=cells.tsv]   the pipeline on your own 10x folder
+SHELL := /bin/bash
+SWIFT ?= swift
+BIN := .build/release
+TOOLS := pv-normalize pv-split pv-train pv-predict pv-score pv-simulate
+THREADS ?= $(shell nproc 2>/dev/null || echo 2)
+
+# Pipeline parameters (override on the command line).
+DATA ?= demo/screen
+OUT ?= demo/out
+LABELS ?= $(DATA)/cells.tsv
+NORMALIZE_OPTS ?= --n-top-genes 2000
+SPLIT_OPTS ?=
+TRAIN_OPTS ?=
+PREDICT_OPTS ?=
+SCORE_OPTS ?=
+BASELINES ?= control mean additive
+
+.PHONY: all build deps test demo run clean bench
+all: build
+
+# Installs the two system libraries when missing (Debian/Ubuntu, as root); otherwise says what to install.
+deps:
+	@if [ ! -e /usr/include/x86_64-linux-gnu/cblas.h ] && [ ! -e /usr/include/cblas.h ] && ! ls /usr/include/*/cblas.h >/dev/null 2>&1 \
+	   || [ ! -e /usr/include/zlib.h ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing libopenblas-dev zlib1g-dev"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-dev zlib1g-dev >/dev/null; \
+	  else echo "pv needs OpenBLAS and zlib headers: sudo apt-get install libopenblas-dev zlib1g-dev" >&2; exit 1; fi; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+test: build
+	$(SWIFT) test -c release
+
+bench: build
+	bash bench/run.sh
+
+# The pipeline. Each stage is one tool; intermediate files are .npy/.npz/.tsv that numpy and pandas read.
+$(OUT)/expr.npy: | build
+	@mkdir -p $(OUT)
+	$(BIN)/pv-normalize --threads $(THREADS) $(NORMALIZE_OPTS) --labels $(LABELS) --out $(OUT) $(DATA)
+
+$(OUT)/split.tsv: $(OUT)/expr.npy
+	$(BIN)/pv-split $(SPLIT_OPTS) --out $@ $(OUT)/obs.tsv
+
+$(OUT)/model.npz: $(OUT)/expr.npy $(OUT)/split.tsv
+	$(BIN)/pv-train --threads $(THREADS) $(TRAIN_OPTS) --out $@ $(OUT)/expr.npy $(OUT)/split.tsv
+
+$(OUT)/baseline-%.npz: $(OUT)/expr.npy $(OUT)/split.tsv
+	$(BIN)/pv-train --model $* --out $@ $(OUT)/expr.npy $(OUT)/split.tsv
+
+$(OUT)/pred-pvae/pred.npy: $(OUT)/model.npz
+	$(BIN)/pv-predict --threads $(THREADS) $(PREDICT_OPTS) --out $(OUT)/pred-pvae $< $(OUT)/expr.npy $(OUT)/split.tsv
+
+$(OUT)/pred-%/pred.npy: $(OUT)/baseline-%.npz
+	$(BIN)/pv-predict $(PREDICT_OPTS) --out $(OUT)/pred-$* $< $(OUT)/expr.npy $(OUT)/split.tsv
+
+$(OUT)/scores.tsv: $(OUT)/pred-pvae/pred.npy $(foreach b,$(BASELINES),$(OUT)/pred-$(b)/pred.npy)
+	$(BIN)/pv-score $(SCORE_OPTS) --out $@ --json $(OUT)/scores.json \
+	  --pred pvae=$(OUT)/pred-pvae/pred.npy $(foreach b,$(BASELINES),--pred $(b)=$(OUT)/pred-$(b)/pred.npy) \
+	  $(OUT)/expr.npy $(OUT)/split.tsv
+
+run: $(OUT)/scores.tsv
+
+# The built-in example: a simulated screen with known causal truth, then every stage.
+DEMO_SIM_OPTS ?= --cells-per-condition 150 --genes 400 --targets 20 --doubles 12 --seed 1
+DEMO_TRAIN_OPTS ?= --steps 4000 --lr 1e-3
+demo: build
+	@mkdir -p demo
+	$(BIN)/pv-simulate $(DEMO_SIM_OPTS) --out demo/screen
+	$(MAKE) --no-print-directory run DATA=demo/screen OUT=demo/out NORMALIZE_OPTS="--n-top-genes 300" \
+	  TRAIN_OPTS="$(DEMO_TRAIN_OPTS)"
+
+clean:
+	rm -rf .build demo

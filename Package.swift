@@ -1,0 +1,19 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+// Numeric code: release builds drop overflow/bounds checks in hot loops and optimise the whole module.
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let tools = ["pv-normalize", "pv-split", "pv-train", "pv-predict", "pv-score", "pv-simulate"]
+
+let package = Package(
+    name: "pv",
+    products: tools.map { .executable(name: $0, targets: [$0]) },
+    targets: [
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "PVShared", dependencies: ["COpenBLAS", "CZlib"], swiftSettings: fast),
+        .testTarget(name: "PVSharedTests", dependencies: ["PVShared"],
+                    resources: [.copy("Fixtures")]),
+    ] + tools.map { .executableTarget(name: $0, dependencies: ["PVShared"], swiftSettings: fast) }
+)

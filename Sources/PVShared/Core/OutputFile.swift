@@ -1,0 +1,115 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Temporary files not yet renamed into place; removed when a tool fails or is interrupted.
+public enum PendingOutputs {
+    nonisolated(unsafe) static var paths = Set<String>()
+    static let lock = NSLock()
+    static func add(_ p: String) { lock.lock(); paths.insert(p); lock.unlock() }
+    static func remove(_ p: String) { lock.lock(); paths.remove(p); lock.unlock() }
+    /// Deletes every pending temporary file.
+    public static func removeAll() {
+        lock.lock(); let ps = paths; paths.removeAll(); lock.unlock()
+        for p in ps { unlink(p) }
+    }
+}
+
+func installSignalCleanup() {
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
+        signal(sig) { s in
+            PendingOutputs.removeAll()
+            _exit(128 + s)
+        }
+    }
+}
+
+/// A binary or text output written atomically: bytes go to a temporary file beside the target, which is renamed
+/// into place by `commit()`. `-` writes to stdout. Until committed, the temp file is removed on failure.
+public final class OutputFile {
+    public let path: String
+    let tmpPath: String?
+    private var fp: UnsafeMutablePointer<FILE>?
+    private var committed = false
+
+    public init(_ path: String) throws {
+        self.path = path
+        if path == "-" {
+            tmpPath = nil
+            fp = stdout
+            return
+        }
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) || !isDir.boolValue {
+            throw PVError.io(file: path, "folder \(dir) does not exist")
+        }
+        let tmp = dir + "/." + url.lastPathComponent + ".\(getpid()).tmp"
+        guard let f = fopen(tmp, "wb") else {
+            throw PVError.io(file: path, "cannot create: \(String(cString: strerror(errno)))")
+        }
+        setvbuf(f, nil, _IOFBF, 1 << 20)
+        PendingOutputs.add(tmp)
+        tmpPath = tmp
+        fp = f
+    }
+
+    deinit { if !committed { abandon() } }
+
+    public func write(_ buf: UnsafeRawBufferPointer) throws {
+        guard let fp, buf.count > 0 else { return }
+        if fwrite(buf.baseAddress, 1, buf.count, fp) != buf.count {
+            throw PVError.io(file: displayOut, "write failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    public func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
+
+    public func write(_ s: String) throws {
+        var s = s
+        try s.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+    }
+
+    var displayOut: String { path == "-" ? "<stdout>" : path }
+
+    /// Flushes, closes and renames into place.
+    public func commit() throws {
+        guard let f = fp else { return }
+        if tmpPath == nil {
+            if fflush(f) != 0 { throw PVError.io(file: displayOut, "write failed") }
+            committed = true; fp = nil
+            return
+        }
+        let ok = fflush(f) == 0 && fsync(fileno(f)) == 0
+        fclose(f); fp = nil
+        guard ok else { abandon(); throw PVError.io(file: path, "write failed: \(String(cString: strerror(errno)))") }
+        guard rename(tmpPath!, path) == 0 else {
+            abandon(); throw PVError.io(file: path, "cannot rename into place: \(String(cString: strerror(errno)))")
+        }
+        PendingOutputs.remove(tmpPath!)
+        committed = true
+    }
+
+    /// Closes and deletes the temporary file; the target is untouched.
+    public func abandon() {
+        if let f = fp, tmpPath != nil { fclose(f) }
+        fp = nil
+        if let t = tmpPath { unlink(t); PendingOutputs.remove(t) }
+        committed = true
+    }
+}
+
+/// Writes a whole file atomically.
+public func writeFileAtomically(_ path: String, _ body: (OutputFile) throws -> Void) throws {
+    let out = try OutputFile(path)
+    do { try body(out); try out.commit() } catch { out.abandon(); throw error }
+}
+
+/// Creates an output folder (and parents) if needed.
+public func ensureDirectory(_ path: String) throws {
+    do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+        throw PVError.io(file: path, "cannot create folder: \(error.localizedDescription)")
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// Runs a tool's body, turning any thrown error into one line on stderr and the matching exit code.
+/// Temporary outputs still pending are removed, so a failed run leaves no half-written file.
+public func runTool(_ name: String, _ body: () throws -> Void) -> Never {
+    ToolContext.name = name
+    setvbuf(stdout, nil, _IOFBF, 1 << 16)
+    installSignalCleanup()
+    do {
+        try body()
+        fflush(stdout)
+        exit(0)
+    } catch let e as PVError {
+        PendingOutputs.removeAll()
+        fflush(stdout)
+        printErr("\(name): \(e.description)")
+        exit(e.exitCode)
+    } catch {
+        PendingOutputs.removeAll()
+        fflush(stdout)
+        printErr("\(name): \(error)")
+        exit(70)
+    }
+}
+
+/// Provenance lines for text outputs, as samtools' @PG: tool, version, command line.
+public func provenanceLines() -> [String] {
+    ["# \(ToolContext.name) \(pvVersion)", "# command: \(ToolContext.commandLine)"]
+}

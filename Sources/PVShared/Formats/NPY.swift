@@ -1,0 +1,205 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Element types pv reads and writes in `.npy` files (little-endian only).
+public enum NPYDType: String, Sendable {
+    case float32 = "<f4", float64 = "<f8", int32 = "<i4", int64 = "<i8"
+    public var size: Int { switch self { case .float32, .int32: return 4; case .float64, .int64: return 8 } }
+}
+
+/// The parsed header of an `.npy` file.
+public struct NPYHeader: Equatable {
+    public var dtype: NPYDType
+    public var shape: [Int]
+    public var count: Int { shape.reduce(1, *) }
+
+    /// Serialises a format-1.0 header (2.0 when the header is too long), padded so data starts 64-byte aligned.
+    public func encoded() -> [UInt8] {
+        let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var dict = "{'descr': '\(dtype.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
+        let v2 = dict.utf8.count + 11 > 65_000
+        let pre = v2 ? 12 : 10
+        let total = ((pre + dict.utf8.count + 1 + 63) / 64) * 64
+        dict += String(repeating: " ", count: total - pre - dict.utf8.count - 1) + "\n"
+        var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [v2 ? 2 : 1, 0]
+        let hl = dict.utf8.count
+        if v2 { out += [UInt8(hl & 0xff), UInt8((hl >> 8) & 0xff), UInt8((hl >> 16) & 0xff), UInt8(hl >> 24)] }
+        else { out += [UInt8(hl & 0xff), UInt8(hl >> 8)] }
+        out += Array(dict.utf8)
+        return out
+    }
+
+    /// Parses the header at the start of `bytes`; returns it and the offset of the data.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (NPYHeader, Int) {
+        func bad(_ m: String, _ off: Int = 0) -> PVError { .badInput(file: name, offset: off, m) }
+        guard bytes.count >= 10, bytes[0] == 0x93, bytes[1] == 0x4e, bytes[2] == 0x55, bytes[3] == 0x4d,
+              bytes[4] == 0x50, bytes[5] == 0x59 else { throw bad("not a NumPy .npy file (bad magic)") }
+        let major = bytes[6]
+        let hlen: Int, pre: Int
+        switch major {
+        case 1: hlen = Int(bytes[8]) | Int(bytes[9]) << 8; pre = 10
+        case 2, 3:
+            guard bytes.count >= 12 else { throw bad("truncated .npy header") }
+            hlen = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24; pre = 12
+        default: throw bad("unsupported .npy format version \(major).\(bytes[7])", 6)
+        }
+        guard bytes.count >= pre + hlen else { throw bad("truncated .npy header (expected \(hlen) header bytes)") }
+        guard let text = String(bytes: UnsafeRawBufferPointer(rebasing: bytes[pre..<(pre + hlen)]), encoding: .ascii) else {
+            throw bad("unreadable .npy header", pre)
+        }
+        func field(_ key: String) -> Substring? {
+            guard let r = text.range(of: "'\(key)':") else { return nil }
+            return text[r.upperBound...].drop(while: { $0 == " " })
+        }
+        guard let d = field("descr"), d.first == "'" || d.first == "\"" else { throw bad("`.npy` header lacks 'descr'", pre) }
+        let dq = d.first!
+        let descr = String(d.dropFirst().prefix(while: { $0 != dq }))
+        let norm = descr.replacingOccurrences(of: "=", with: "<").replacingOccurrences(of: "|", with: "<")
+        guard let dtype = NPYDType(rawValue: norm) else {
+            throw bad("unsupported dtype '\(descr)' (expected float32 '<f4', float64 '<f8', int32 '<i4' or int64 '<i8', little-endian)", pre)
+        }
+        guard let fo = field("fortran_order") else { throw bad("`.npy` header lacks 'fortran_order'", pre) }
+        if fo.hasPrefix("True") { throw bad("Fortran-ordered array; save it in C order (np.ascontiguousarray)", pre) }
+        guard let s = field("shape"), s.first == "(", let close = s.firstIndex(of: ")") else {
+            throw bad("`.npy` header lacks 'shape'", pre)
+        }
+        var shape: [Int] = []
+        for part in s[s.index(after: s.startIndex)..<close].split(separator: ",") {
+            let t = part.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "L", with: "")
+            if t.isEmpty { continue }
+            guard let v = Int(t), v >= 0 else { throw bad("bad shape entry '\(t)'", pre) }
+            shape.append(v)
+        }
+        return (NPYHeader(dtype: dtype, shape: shape), pre + hlen)
+    }
+}
+
+/// A read-only `.npy` array, memory-mapped from disk (or held in memory when read from stdin or a zip member).
+public final class NPYArray {
+    public let header: NPYHeader
+    public let name: String
+    private let base: UnsafeMutableRawPointer?
+    private let mappedLength: Int
+    private let owned: UnsafeMutableRawBufferPointer?
+    /// Start of the element data.
+    public let data: UnsafeRawPointer
+
+    public var shape: [Int] { header.shape }
+    public var dtype: NPYDType { header.dtype }
+    public var count: Int { header.count }
+
+    /// Opens `path` (`-` for stdin), validating magic, version, dtype, order and that the body matches the shape.
+    public init(path: String) throws {
+        name = displayName(path)
+        if path == "-" {
+            let bytes = try ByteSource(path: "-").readAll()
+            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+            bytes.withUnsafeBytes { buf.copyMemory(from: $0) }
+            owned = buf; base = nil; mappedLength = 0
+            let (h, off) = try NPYArray.validate(UnsafeRawBufferPointer(rebasing: buf[0..<bytes.count]), name: name)
+            header = h; data = UnsafeRawPointer(buf.baseAddress! + off)
+            return
+        }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw PVError.missingInput(file: path, "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        fstat(fd, &st)
+        let size = Int(st.st_size)
+        guard size > 0 else { throw PVError.badInput(file: path, "empty file, expected a NumPy .npy array") }
+        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw PVError.io(file: path, "cannot map: \(String(cString: strerror(errno)))")
+        }
+        base = p; mappedLength = size; owned = nil
+        do {
+            let (h, off) = try NPYArray.validate(UnsafeRawBufferPointer(start: p, count: size), name: name)
+            header = h; data = UnsafeRawPointer(p + off)
+        } catch { munmap(p, size); throw error }
+    }
+
+    /// Parses an in-memory `.npy` image (copied).
+    public init(bytes: UnsafeRawBufferPointer, name: String) throws {
+        self.name = name
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+        if bytes.count > 0 { buf.copyMemory(from: bytes) }
+        owned = buf; base = nil; mappedLength = 0
+        do {
+            let (h, off) = try NPYArray.validate(UnsafeRawBufferPointer(rebasing: buf[0..<bytes.count]), name: name)
+            header = h; data = UnsafeRawPointer(buf.baseAddress! + off)
+        } catch { buf.deallocate(); throw error }
+    }
+
+    deinit {
+        if let base { munmap(base, mappedLength) }
+        owned?.deallocate()
+    }
+
+    private static func validate(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (NPYHeader, Int) {
+        let (h, off) = try NPYHeader.parse(bytes, name: name)
+        let need = h.count * h.dtype.size
+        let have = bytes.count - off
+        if have < need {
+            throw PVError.badInput(file: name, offset: bytes.count,
+                                   "truncated .npy body: shape \(h.shape) needs \(need) bytes of data, file has \(have)")
+        }
+        if have > need {
+            throw PVError.badInput(file: name, offset: off + need,
+                                   "\(have - need) bytes after the data that shape \(h.shape) declares")
+        }
+        return (h, off)
+    }
+
+    /// The elements as float32; fails with a clear message for any other dtype.
+    public func floats() throws -> UnsafeBufferPointer<Float> {
+        guard dtype == .float32 else { throw PVError.badInput(file: name, "dtype is \(dtype.rawValue), expected float32 '<f4'") }
+        return UnsafeBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: count)
+    }
+
+    /// A 2-D float32 array as (rows, cols, elements).
+    public func matrix() throws -> (rows: Int, cols: Int, values: UnsafeBufferPointer<Float>) {
+        guard shape.count == 2 else { throw PVError.badInput(file: name, "expected a 2-D array, got shape \(shape)") }
+        return (shape[0], shape[1], try floats())
+    }
+
+    /// Elements converted to Int (int32 or int64 arrays).
+    public func ints() throws -> [Int] {
+        switch dtype {
+        case .int32: return UnsafeBufferPointer(start: data.assumingMemoryBound(to: Int32.self), count: count).map(Int.init)
+        case .int64: return UnsafeBufferPointer(start: data.assumingMemoryBound(to: Int64.self), count: count).map(Int.init)
+        default: throw PVError.badInput(file: name, "dtype is \(dtype.rawValue), expected an integer array")
+        }
+    }
+
+    /// Elements converted to Float from any supported dtype (small arrays: model weights, truth tables).
+    public func floatArray() -> [Float] {
+        switch dtype {
+        case .float32: return Array(UnsafeBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: count))
+        case .float64: return UnsafeBufferPointer(start: data.assumingMemoryBound(to: Double.self), count: count).map { Float($0) }
+        case .int32: return UnsafeBufferPointer(start: data.assumingMemoryBound(to: Int32.self), count: count).map { Float($0) }
+        case .int64: return UnsafeBufferPointer(start: data.assumingMemoryBound(to: Int64.self), count: count).map { Float($0) }
+        }
+    }
+}
+
+/// The bytes of a complete `.npy` file for the given elements.
+public func npyBytes<T>(_ values: UnsafeBufferPointer<T>, dtype: NPYDType, shape: [Int]) -> [UInt8] {
+    precondition(shape.reduce(1, *) == values.count && MemoryLayout<T>.size == dtype.size)
+    var out = NPYHeader(dtype: dtype, shape: shape).encoded()
+    out.append(contentsOf: UnsafeRawBufferPointer(values))
+    return out
+}
+
+/// Writes a float32 array as `.npy`, atomically (`-` for stdout).
+public func writeNPY(_ path: String, _ values: UnsafeBufferPointer<Float>, shape: [Int]) throws {
+    precondition(shape.reduce(1, *) == values.count, "shape does not match element count")
+    try writeFileAtomically(path) { out in
+        try out.write(NPYHeader(dtype: .float32, shape: shape).encoded())
+        try out.write(UnsafeRawBufferPointer(values))
+    }
+}
+
+public func writeNPY(_ path: String, _ values: [Float], shape: [Int]) throws {
+    try values.withUnsafeBufferPointer { try writeNPY(path, $0, shape: shape) }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// A trained predictor on disk: an `.npz` whose `.npy` members are float32 tensors and whose `meta.json` member
+/// holds the kind (`pvae`, `control`, `mean`, `additive`, ...), hyperparameters, gene and target lists, seed,
+/// training history and tool version. `np.load("model.npz")` opens it; `json.loads(z["meta.json"])` reads the meta.
+public struct ModelFile {
+    public var kind: String
+    /// Everything else in meta.json (JSON-compatible values).
+    public var meta: [String: Any]
+    public var genes: [String]
+    public var targets: [String]
+    /// Tensors by name, in insertion order.
+    public private(set) var tensorNames: [String] = []
+    private var tensors: [String: (shape: [Int], values: [Float])] = [:]
+
+    public init(kind: String, genes: [String], targets: [String], meta: [String: Any] = [:]) {
+        self.kind = kind; self.genes = genes; self.targets = targets; self.meta = meta
+    }
+
+    public mutating func set(_ name: String, _ values: [Float], shape: [Int]) {
+        precondition(shape.reduce(1, *) == values.count, "tensor \(name): shape \(shape) does not match \(values.count) values")
+        if tensors[name] == nil { tensorNames.append(name) }
+        tensors[name] = (shape, values)
+    }
+
+    public func has(_ name: String) -> Bool { tensors[name] != nil }
+
+    /// A tensor by name; a clear error names the model file when it is absent or mis-shaped.
+    public func tensor(_ name: String, shape: [Int]? = nil, file: String = "model") throws -> [Float] {
+        guard let t = tensors[name] else { throw PVError.badInput(file: file, "model has no tensor '\(name)' (kind \(kind))") }
+        if let shape, shape != t.shape {
+            throw PVError.badInput(file: file, "tensor '\(name)' has shape \(t.shape), expected \(shape)")
+        }
+        return t.values
+    }
+
+    public func shape(_ name: String) -> [Int]? { tensors[name]?.shape }
+
+    /// Writes the model atomically.
+    public func write(_ path: String) throws {
+        var npz = NPZ()
+        for n in tensorNames { let t = tensors[n]!; npz.add(n, t.values, shape: t.shape) }
+        var m = meta
+        m["kind"] = kind
+        m["genes"] = genes
+        m["targets"] = targets
+        m["version"] = pvVersion
+        m["tool"] = ToolContext.name
+        m["command"] = ToolContext.commandLine
+        let json: Data
+        do { json = try JSONSerialization.data(withJSONObject: m, options: [.sortedKeys, .prettyPrinted]) } catch {
+            throw PVError.io(file: path, "cannot encode meta.json: \(error)")
+        }
+        npz.addRaw("meta.json", Array(json))
+        try npz.write(path)
+    }
+
+    /// Reads a model file, validating meta.json and every tensor.
+    public init(path: String) throws {
+        let name = displayName(path)
+        let npz = try NPZ(path: path)
+        guard let metaBytes = npz.raw("meta.json") else {
+            throw PVError.badInput(file: name, "not a pv model: no meta.json member")
+        }
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(metaBytes)), let m = obj as? [String: Any] else {
+            throw PVError.badInput(file: name, "meta.json is not a JSON object")
+        }
+        guard let kind = m["kind"] as? String else { throw PVError.badInput(file: name, "meta.json lacks 'kind'") }
+        self.kind = kind
+        genes = m["genes"] as? [String] ?? []
+        targets = m["targets"] as? [String] ?? []
+        var rest = m
+        for k in ["kind", "genes", "targets"] { rest.removeValue(forKey: k) }
+        meta = rest
+        for member in npz.members where member.name.hasSuffix(".npy") {
+            let tname = String(member.name.dropLast(4))
+            let a = try member.bytes.withUnsafeBytes { try NPYArray(bytes: $0, name: "\(name):\(member.name)") }
+            set(tname, a.floatArray(), shape: a.shape)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import XCTest
+
+/// Runs a built pv tool from tests and captures its exit status, stdout and stderr.
+struct ToolResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+enum TestSupport {
+    /// The folder holding the built executables (the same folder as the test bundle under SwiftPM).
+    static var binDir: URL {
+        var u = Bundle(for: Marker.self).bundleURL
+        while !FileManager.default.fileExists(atPath: u.appendingPathComponent("pv-normalize").path) && u.path != "/" {
+            u = u.deletingLastPathComponent()
+        }
+        return u
+    }
+
+    /// Runs `tool` with `args`, optionally feeding `stdin`.
+    @discardableResult
+    static func run(_ tool: String, _ args: [String], stdin: Data? = nil, cwd: URL? = nil) throws -> ToolResult {
+        let p = Process()
+        p.executableURL = binDir.appendingPathComponent(tool)
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = cwd }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        let inPipe = Pipe()
+        p.standardInput = stdin == nil ? FileHandle.nullDevice : inPipe
+        try p.run()
+        if let stdin { inPipe.fileHandleForWriting.write(stdin); try inPipe.fileHandleForWriting.close() }
+        // Drain both pipes concurrently so a chatty tool cannot block.
+        var o = Data(), e = Data()
+        let g = DispatchGroup()
+        g.enter(); DispatchQueue.global().async { o = out.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        g.enter(); DispatchQueue.global().async { e = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        g.wait()
+        p.waitUntilExit()
+        return ToolResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                          stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// A fresh empty temporary folder.
+    static func tempDir(_ label: String = "pv") -> URL {
+        let u = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        return u
+    }
+
+    /// Path of a committed fixture file under Tests/PVSharedTests/Fixtures.
+    static func fixture(_ name: String) -> String {
+        Bundle.module.resourceURL!.appendingPathComponent("Fixtures").appendingPathComponent(name).path
+    }
+
+    /// The shared real-data folder (../shared/data/norman2019-subset), or nil when absent.
+    static var normanDir: String? {
+        let here = URL(fileURLWithPath: #filePath)  // .../Tests/PVSharedTests/ToolRunner.swift
+        let repo = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let d = repo.deletingLastPathComponent().appendingPathComponent("shared/data/norman2019-subset")
+        return FileManager.default.fileExists(atPath: d.appendingPathComponent("matrix.mtx.gz").path) ? d.path : nil
+    }
+
+    /// python3 with numpy, or nil (tests that need it skip with a message).
+    static var pythonWithNumpy: String? {
+        for py in ["/usr/bin/env"] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: py)
+            p.arguments = ["python3", "-c", "import numpy"]
+            p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
+            guard (try? p.run()) != nil else { continue }
+            p.waitUntilExit()
+            if p.terminationStatus == 0 { return "python3" }
+        }
+        return nil
+    }
+
+    /// Runs a python3 snippet; returns (status, stdout+stderr).
+    static func python(_ code: String, args: [String] = []) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", code] + args
+        let pipe = Pipe()
+        p.standardOutput = pipe; p.standardError = pipe
+        try p.run()
+        let d = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: d, as: UTF8.self))
+    }
+
+    /// Files in a folder (to check that a failed run left nothing behind).
+    static func files(in dir: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
+    }
+}
+
+private final class Marker {}
