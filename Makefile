@@ -36,7 +36,7 @@ build: deps
 	$(SWIFT) build -c release
 
 test: build
-	$(SWIFT) test -c release
+	$(SWIFT) test -c release --disable-swift-testing
 
 bench: build
 	bash bench/run.sh
