@@ -59,6 +59,7 @@ final class BaselineTests: XCTestCase {
         for (q, v) in exp { assertClose(try Baselines.delta(model: m, condition: q), v, "additive \(q)") }
         // Order inside a label does not matter.
         assertClose(try Baselines.delta(model: m, condition: "C+A"), exp["A+C"], "additive C+A")
+        assertClose(try Baselines.delta(model: m, condition: "ctrl+B"), exp["B"], "additive ctrl+B (GEARS-style single)")
         XCTAssertEqual(try Baselines.delta(model: m, condition: "ctrl"), [Float](repeating: 0, count: 6))
     }
 

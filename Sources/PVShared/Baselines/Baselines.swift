@@ -89,7 +89,7 @@ public enum Baselines {
     /// The predicted mean change from the control mean for a canonical condition (length = genes).
     public static func delta(model: ModelFile, condition: String) throws -> [Float] {
         let g = model.genes.count
-        let cond = Condition.name(Condition.genes(condition))
+        let cond = LabelSyntax().canonical(condition)
         if cond == Condition.control { return [Float](repeating: 0, count: g) }
         switch model.kind {
         case "control":
@@ -119,7 +119,7 @@ public enum Baselines {
     public static func missingTargets(model: ModelFile, condition: String) -> [String] {
         if model.kind == "control" || model.kind == "mean" { return [] }
         let known = Set(model.targets)
-        return Condition.genes(Condition.name(Condition.genes(condition))).filter { !known.contains($0) }
+        return Condition.genes(LabelSyntax().canonical(condition)).filter { !known.contains($0) }
     }
 
     static func requireTargets(_ model: ModelFile, _ cond: String) throws {

@@ -62,7 +62,7 @@ public enum DEGenes {
         let cc = try t.column("condition"), gc = try t.column("genes")
         var out: [String: [Int]] = [:]
         for (i, row) in t.rows.enumerated() {
-            let cond = Condition.name(Condition.genes(row[cc]))
+            let cond = LabelSyntax().canonical(row[cc])
             var idx: [Int] = []
             for name in row[gc].split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
                 guard let j = names[name] else {

@@ -46,7 +46,7 @@ public final class Prediction {
             seen[row] = line
             let label = r[cc].trimmingCharacters(in: .whitespaces)
             guard !label.isEmpty else { throw PVError.badInput(file: tsvPath, line: line, "empty condition") }
-            let cond = Condition.name(Condition.genes(label))
+            let cond = LabelSyntax().canonical(label)
             rowsByCondition[cond, default: []].append(row)
             if firstLine[cond] == nil { firstLine[cond] = line }
         }
