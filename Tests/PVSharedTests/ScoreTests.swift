@@ -144,6 +144,16 @@ final class ScoreTests: XCTestCase {
         XCTAssertTrue(u.stderr.contains("--pred"), u.stderr)
     }
 
+    func testAFailingOutputLeavesNoOtherOutputBehind() throws {
+        let tmp = TestSupport.tempDir("pv-score")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let r = try TestSupport.run("pv-score", ["--pred", pred("good"), "--out", tmp.appendingPathComponent("s.tsv").path,
+                                                 "--json", tmp.path + "/no/such/folder/s.json", expr, split])
+        XCTAssertEqual(r.status, 74)
+        XCTAssertTrue(r.stderr.contains("folder"), r.stderr)
+        XCTAssertEqual(TestSupport.files(in: tmp), [])
+    }
+
     func testBlockMetricsKnownValues() throws {
         // Identical blocks: MMD 0, rmse 0, r2_dvae 1. One-cell blocks a and b: MMD = 2·(10 − Σ_i exp(−d²/bw_i)).
         let ws = BlockMetrics(maxBlock: 4, cols: 3)
