@@ -100,7 +100,7 @@ final class ScoreTests: XCTestCase {
         XCTAssertEqual(TestSupport.files(in: tmp), [])
         let ok = try TestSupport.run("pv-score", ["--pred", pred("extra"), "--allow-missing", "--out", out, expr, split])
         XCTAssertEqual(ok.status, 0, ok.stderr)
-        XCTAssertTrue(ok.stderr.contains("condition C has no cells"), ok.stderr)
+        XCTAssertTrue(ok.stderr.contains("extra: 1 condition without cells in set 'test' of \(split) skipped (--allow-missing): C"), ok.stderr)
         XCTAssertEqual(try TSVTable(path: out).rows.count, 3)
     }
 

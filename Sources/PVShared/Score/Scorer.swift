@@ -79,15 +79,17 @@ public enum Scorer {
         // Conditions per prediction: those the truth has; the rest fail or are skipped.
         var scoredPerPrediction: [[String]] = []
         for p in predictions {
-            var keep: [String] = []
+            var keep: [String] = [], skipped: [String] = []
             for c in p.rowsByCondition.keys.sorted() where c != Condition.control {
                 if truthRows[c] != nil { keep.append(c); continue }
-                if options.allowMissing {
-                    warn("\(p.name): condition \(c) has no cells in set '\(options.set)' of \(split.name); skipped (--allow-missing)")
-                } else {
+                guard options.allowMissing else {
                     throw PVError.badInput(file: p.tsvPath, line: p.firstLine[c],
                                            "condition \(c) has no true cells in set '\(options.set)' of \(split.name); use --allow-missing to skip it")
                 }
+                skipped.append(c)
+            }
+            if !skipped.isEmpty {
+                warn("\(p.name): \(skipped.count) condition\(skipped.count == 1 ? "" : "s") without cells in set '\(options.set)' of \(split.name) skipped (--allow-missing): \(skipped.prefix(5).joined(separator: ", "))\(skipped.count > 5 ? ", ..." : "")")
             }
             let lacking = truthRows.keys.filter { p.rowsByCondition[$0] == nil }.sorted()
             if !lacking.isEmpty {
