@@ -144,6 +144,27 @@ final class ScoreTests: XCTestCase {
         XCTAssertTrue(u.stderr.contains("--pred"), u.stderr)
     }
 
+    func testAPredictionCoveringFewerConditionsIsFlaggedAndNotStarred() throws {
+        let tmp = TestSupport.tempDir("pv-score")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        // "partial" = the good prediction's cells of condition A only.
+        let t = try TSVTable(path: dir + "/good/pred.tsv")
+        var sub = TSVTable(header: t.header)
+        sub.rows = t.rows.filter { $0[1] == "A" }
+        try FileManager.default.copyItem(atPath: dir + "/good/pred.npy", toPath: tmp.appendingPathComponent("pred.npy").path)
+        try sub.write(tmp.appendingPathComponent("pred.tsv").path)
+        let r = try TestSupport.run("pv-score", ["--pred", "partial=\(tmp.path)/pred.npy", "--pred", pred("ctrl"), expr, split])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("partial: no predicted cells for 2 of 3 conditions in set 'test' (A+B, B)"), r.stderr)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let n = lines.first { $0.hasPrefix("all") && $0.contains("n_conditions") } ?? ""
+        XCTAssertTrue(n.contains("1!") && n.contains("3 "), n)
+        let mse = lines.first { $0.hasPrefix("all") && $0.contains(" mse ") } ?? ""
+        XCTAssertTrue(mse.hasSuffix("*"), "only the full-coverage prediction is starred: \(mse)")
+        let single = lines.first { $0.hasPrefix("single") && $0.contains(" mse ") } ?? ""
+        XCTAssertTrue(single.contains("0.0386 ") && single.hasSuffix("0.5198*"), "partial covers 1 of 2 singles, so ctrl gets the star: \(single)")
+    }
+
     func testAFailingOutputLeavesNoOtherOutputBehind() throws {
         let tmp = TestSupport.tempDir("pv-score")
         defer { try? FileManager.default.removeItem(at: tmp) }

@@ -54,18 +54,19 @@ public enum ScoreReport {
         let groupNames = uniqued(r.groups.map { $0.group })
         var lines: [[String]] = [["group", "metric", "better"] + r.predictions]
         for g in groupNames {
-            var counts = ["", "n_conditions", ""]
-            for p in r.predictions { counts.append(r.groups.first { $0.group == g && $0.prediction == p }.map { String($0.nConditions) } ?? "-") }
-            lines.append([g] + counts.dropFirst())
+            let cells = r.predictions.map { p in r.groups.first { $0.group == g && $0.prediction == p } }
+            let full = cells.compactMap { $0?.nConditions }.max() ?? 0
+            lines.append([g, "n_conditions", ""] + cells.map { $0.map { String($0.nConditions) + ($0.nConditions < full ? "!" : " ") } ?? "- " })
             for m in ScoreMetric.allCases {
-                let vals: [Double?] = r.predictions.map { p in r.groups.first { $0.group == g && $0.prediction == p }?.values[m] }
-                let finite = vals.compactMap { $0 }.filter { $0.isFinite }
-                let best = m.higherIsBetter ? finite.max() : finite.min()
+                // Only predictions that cover every condition of the group compete for the star.
+                let eligible = cells.compactMap { $0 }.filter { $0.nConditions == full }.compactMap { $0.values[m] }.filter { $0.isFinite }
+                let best = m.higherIsBetter ? eligible.max() : eligible.min()
                 var row = [g, m.rawValue, m.higherIsBetter ? "higher" : "lower"]
-                for v in vals {
-                    guard let v else { row.append("-"); continue }
+                for c in cells {
+                    guard let c, let v = c.values[m] else { row.append("- "); continue }
                     let s = String(format: "%.4f", v)
-                    row.append(r.predictions.count > 1 && best != nil && String(format: "%.4f", best!) == s ? s + "*" : s + " ")
+                    let star = r.predictions.count > 1 && c.nConditions == full && best != nil && String(format: "%.4f", best!) == s
+                    row.append(s + (star ? "*" : " "))
                 }
                 lines.append(row)
             }
@@ -77,7 +78,8 @@ public enum ScoreReport {
                 i < 3 ? f.padding(toLength: widths[i], withPad: " ", startingAt: 0)
                       : String(repeating: " ", count: widths[i] - f.count) + f
             }.joined(separator: "  ")
-        }.joined(separator: "\n") + "\n* best of the row (higher or lower is better as marked); means over conditions of each group\n"
+        }.joined(separator: "\n") + "\n* best of the row (higher or lower is better as marked); means over the conditions of each group; "
+            + "! a prediction that lacks some of the group's conditions (not starred)\n"
     }
 
     static func uniqued(_ a: [String]) -> [String] {
