@@ -17,7 +17,9 @@ SPLIT_OPTS ?=
 TRAIN_OPTS ?=
 PREDICT_OPTS ?=
 SCORE_OPTS ?=
-BASELINES ?= control mean additive
+BASELINES ?= control mean additive additive-rank
+# Rank of the low-rank additive yardstick (baseline "additive-rank": pv-train --model additive --rank R).
+RANK ?= 5
 
 .PHONY: all build deps test demo run clean bench
 all: build
@@ -54,6 +56,9 @@ $(OUT)/model.npz: $(OUT)/expr.npy $(OUT)/split.tsv
 
 $(OUT)/baseline-%.npz: $(OUT)/expr.npy $(OUT)/split.tsv
 	$(BIN)/pv-train --model $* --out $@ $(OUT)/expr.npy $(OUT)/split.tsv
+
+$(OUT)/baseline-additive-rank.npz: $(OUT)/expr.npy $(OUT)/split.tsv
+	$(BIN)/pv-train --model additive --rank $(RANK) --out $@ $(OUT)/expr.npy $(OUT)/split.tsv
 
 $(OUT)/pred-pvae/pred.npy: $(OUT)/model.npz
 	$(BIN)/pv-predict --threads $(THREADS) $(PREDICT_OPTS) --out $(OUT)/pred-pvae $< $(OUT)/expr.npy $(OUT)/split.tsv

@@ -1,6 +1,65 @@
+import Foundation
 import PVShared
 
 runTool("pv-score") {
-    _ = try Options(tool: "pv-score", synopsis: "pv-score [options]", description: "Not yet implemented.", specs: [])
-    throw PVError.usage("not yet implemented")
+    let o = try Options(
+        tool: "pv-score",
+        synopsis: "pv-score [options] --pred NAME=DIR/pred.npy [--pred ...] expr.npy split.tsv",
+        description: """
+            Scores predicted cells against held-out truth (DESIGN.md §6): every metric per condition for every
+            prediction, averaged per group, side by side. Truth: the cells of split set --set (default test);
+            control mean and DE genes from all control cells. Each pred.tsv is read from beside its pred.npy.
+            Metrics: r2, r2_dvae, rmse_norm, mmd, mse, mse_de, pearson_delta, pearson_delta_de, l2_top1000,
+            direction_de (top-20 DE genes by |Welch t| as GEARS ranks them).
+            """,
+        specs: [
+            OptionSpec("pred", value: "NAME=PATH", repeatable: true, help: "a prediction: name and pred.npy (pred.tsv beside it)"),
+            OptionSpec("out", short: "o", value: "FILE", help: "per-condition TSV (one row per prediction and condition; - for stdout)"),
+            OptionSpec("json", value: "FILE", help: "everything as JSON (per condition, per group, DE genes)"),
+            OptionSpec("de", value: "FILE", help: "DE genes to use: TSV with columns condition, genes (comma-separated names)"),
+            OptionSpec("de-out", value: "FILE", help: "write the DE genes used (same format as --de)"),
+            OptionSpec("n-de", value: "N", default: "20", help: "DE genes per condition"),
+            OptionSpec("l2-genes", value: "N", default: "1000", help: "genes with the highest control mean for l2_top1000"),
+            OptionSpec("block-size", value: "N", default: "32", help: "cells per side in the rmse_norm, mmd and r2_dvae blocks"),
+            OptionSpec("set", value: "NAME", default: "test", help: "split set whose cells are the truth"),
+            OptionSpec("genes", value: "FILE", default: "genes.tsv beside expr.npy", help: "gene names (pv-normalize's genes.tsv)"),
+            .flag("allow-missing", help: "skip predicted conditions that have no true cells instead of failing"),
+        ],
+        positionals: 2...2)
+    let exprPath = o.positionals[0], splitPath = o.positionals[1]
+    var opts = ScoreOptions()
+    opts.nDE = try o.int("n-de")
+    opts.l2Genes = try o.int("l2-genes")
+    opts.blockSize = try o.int("block-size")
+    opts.set = try o.required("set")
+    opts.allowMissing = o.flag("allow-missing")
+    opts.deFile = o.string("de")
+    let specs = o.strings("pred")
+    guard !specs.isEmpty else { throw PVError.usage("give at least one --pred NAME=DIR/pred.npy (see pv-score --help)") }
+
+    let expr = try NPYArray(path: exprPath)
+    let (rows, cols, values) = try expr.matrix()
+    let split = try SplitTable(path: splitPath)
+    let genesPath = o.given("genes") ? o.string("genes")!
+        : URL(fileURLWithPath: exprPath).deletingLastPathComponent().appendingPathComponent("genes.tsv").path
+    let geneNames = try ScoreGenes.names(path: genesPath, required: o.given("genes"), cols: cols)
+    let predictions = try specs.map { try Prediction(spec: $0, cols: cols) }
+
+    let result = try Scorer.run(expr: values, rows: rows, cols: cols, exprName: displayName(exprPath), split: split,
+                                geneNames: geneNames, predictions: predictions, options: opts)
+
+    // All outputs are created first and committed together, so a failure leaves none behind.
+    var outputs: [OutputFile] = []
+    if let path = o.string("out") {
+        let f = try OutputFile(path); try f.write(ScoreReport.table(result).text()); outputs.append(f)
+    }
+    if let path = o.string("json") {
+        let f = try OutputFile(path); try f.write(Array(try ScoreReport.json(result, options: opts))); outputs.append(f)
+    }
+    if let path = o.string("de-out") {
+        let f = try OutputFile(path); try f.write(DEGenes.table(result.de, geneNames: geneNames).text()); outputs.append(f)
+    }
+    for f in outputs { try f.commit() }
+    if o.string("out") != "-" { print(ScoreReport.summary(result), terminator: "") }
+    info("scored \(result.predictions.count) prediction(s) on \(Set(result.conditions.map { $0.condition }).count) condition(s) of set '\(opts.set)'")
 }
