@@ -240,7 +240,7 @@ public func simulateScreen(_ p: SimParams, outDir: String, gzipLevel: Int32 = 4)
     npz.add("gene_base", model.geneBase, shape: [G])
     npz.add("dispersion_theta", model.theta, shape: [G])
     let meta: [String: Any] = [
-        "tool": "pv-simulate", "version": pvVersion, "command": ToolContext.commandLine,
+        "tool": "pv-simulate", "version": pvVersion,
         "seed": p.seed, "conditions": model.conditions, "genes": model.geneNames, "targets": model.targetNames,
         "params": ["cells_per_condition": p.cellsPerCondition, "cells": p.totalCells ?? N, "genes": G, "targets": K,
                    "doubles": p.doubles, "latent_inv": dI, "latent_resp": dN, "edge_density": p.edgeDensity,
