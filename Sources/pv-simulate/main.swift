@@ -5,9 +5,9 @@ let description = """
 Draws a synthetic Perturb-seq screen from the PerturbedVAE generative model, with known causal truth.
 Latents: background z_iota ~ N(0, I) (--latent-inv dims); response z_nu from a random sparse DAG (--latent-resp
 nodes, strictly lower-triangular Lambda_nn with --edge-density, background inputs Lambda_ni). Each target T01..
-shifts the noise mean of one or two nodes by about --effect (noise sds are 0.5-1), and half of the targets also cut the incoming
-edges of their nodes; a double applies both targets' interventions, so its effect is not the sum of the singles'
-(the DAG propagates them and the decoder is nonlinear). Expression: a random tanh decoder to per-gene log-rates
+shifts the noise mean of one or two nodes by about --effect (noise sds are 0.5-1), and half of the targets also
+cut the incoming edges of their nodes; a double applies both targets' interventions, so its effect is not the
+sum of the singles' (the DAG propagates them and the decoder is nonlinear). Expression: a random tanh decoder to per-gene log-rates
 (panel genes G0001..; targets are not panel genes), log-normal library sizes, negative-binomial counts with
 gene-specific dispersion.
 Conditions: ctrl, every single target, --doubles random pairs of targets. Each gets --cells-per-condition cells,

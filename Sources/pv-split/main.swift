@@ -90,5 +90,10 @@ runTool("pv-split") {
                            sets: r.sets, groups: r.groups)
     try table.write(outPath)
     info("scheme \(schemeName), seed \(seed): \(cells.count) cells from \(cells.name)")
+    let unseen = Set(zip(cells.conditions, r.groups).filter { $0.1 == "unseen" }.map(\.0)).sorted()
+    if !unseen.isEmpty {
+        let shown = unseen.prefix(10).joined(separator: ", ") + (unseen.count > 10 ? ", ..." : "")
+        info("\(unseen.count) combination\(unseen.count == 1 ? "" : "s") with a gene never seen alone, unused (group unseen): \(shown)")
+    }
     for line in splitSummary(conditions: cells.conditions, sets: r.sets, groups: r.groups) { info(line) }
 }

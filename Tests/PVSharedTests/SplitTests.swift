@@ -216,6 +216,9 @@ final class SplitTests: XCTestCase {
         XCTAssertEqual(Set(g.groups).subtracting(["control", "single", "double", "unseen_single", "combo_seen0", "combo_seen1", "combo_seen2"]), [])
         let (rc, _) = try split(input, ["--scheme", "random-cells"])
         XCTAssertEqual(cellCount(rc, "KLF1", "test"), 10)
+        let custom = write("KLF1\ttrain\nMAP2K6\ttrain\nMAP2K6+KLF1\ttest\nctrl\ttrain\n", "custom.tsv")
+        let (cu, _) = try split(input, ["--custom", custom])
+        XCTAssertEqual(setsByCondition(cu).filter { $0.value != [""] }, ["KLF1": ["train"], "MAP2K6": ["train"], "KLF1+MAP2K6": ["test"], "ctrl": ["train"]])
     }
 
     func testBadInput() throws {
