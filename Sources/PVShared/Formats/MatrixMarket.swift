@@ -15,6 +15,11 @@ public struct MatrixMarketHeader: Equatable {
     public var entries: Int
     /// 1-based line number of the size line.
     public var sizeLine: Int
+
+    public init(format: Format, field: Field, rows: Int, cols: Int, entries: Int, sizeLine: Int) {
+        self.format = format; self.field = field; self.rows = rows; self.cols = cols
+        self.entries = entries; self.sizeLine = sizeLine
+    }
 }
 
 /// What the caller knows about the matrix's shape from the barcodes and features files (10x layout: genes x cells).
