@@ -130,8 +130,10 @@ final class NormalizeTests: XCTestCase {
         let dir = TestSupport.fixture("norm_small")
         let a = try runNormalize(["--threads", "1", "--n-top-genes", "10", dir])
         let b = try runNormalize(["--threads", "3", "--n-top-genes", "10", dir])
-        for f in ["expr.npy"] {
-            XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent(f)), try Data(contentsOf: b.appendingPathComponent(f)))
+        XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent("expr.npy")), try Data(contentsOf: b.appendingPathComponent("expr.npy")))
+        for f in ["genes.tsv", "obs.tsv"] {
+            let body = { (u: URL) in try String(contentsOf: u.appendingPathComponent(f), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") } }
+            XCTAssertEqual(try body(a), try body(b), f)
         }
     }
 

@@ -70,16 +70,21 @@ public enum Normalization {
     /// Per-gene mean and unbiased variance of `transform(x)` over all rows (implicit zeros included), accumulated in
     /// float64 with float32 squares as scanpy's `sparse_mean_var_minor_axis`. `transform` must map 0 to 0.
     public static func geneMeanVar(_ m: CSRMatrix, transform: (Float) -> Float) -> (mean: [Double], variance: [Double]) {
-        let t = max(1, min(Parallel.threads, m.rows / 256 + 1))
+        // A fixed partition of the cells (not one per thread), so the sums do not depend on --threads.
+        let t = max(1, min(16, m.rows / 256))
         var sums = [[Double]](repeating: [], count: t)
         var sqs = [[Double]](repeating: [], count: t)
         let lock = NSLock()
         let chunk = (m.rows + t - 1) / t
-        DispatchQueue.concurrentPerform(iterations: t) { i in
+        Parallel.chunks(t) { parts in
             var s = [Double](repeating: 0, count: m.cols)
             var q = [Double](repeating: 0, count: m.cols)
-            let lo = i * chunk, hi = min(m.rows, lo + chunk)
-            if lo < hi {
+            for i in parts {
+                let lo = min(m.rows, i * chunk), hi = min(m.rows, lo + chunk)
+                if i != parts.lowerBound {
+                    s.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                    q.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                }
                 m.colIdx.withUnsafeBufferPointer { ci in
                     m.values.withUnsafeBufferPointer { vs in
                         s.withUnsafeMutableBufferPointer { sp in
@@ -94,8 +99,8 @@ public enum Normalization {
                         }
                     }
                 }
+                lock.lock(); sums[i] = s; sqs[i] = q; lock.unlock()
             }
-            lock.lock(); sums[i] = s; sqs[i] = q; lock.unlock()
         }
         let n = Double(m.rows)
         var mean = [Double](repeating: 0, count: m.cols)
