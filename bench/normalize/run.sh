@@ -26,25 +26,27 @@ fi
 NNZ=$( (zcat "$DATA/matrix.mtx.gz" 2>/dev/null || true) | awk '!/^%/ { print $3; exit }')
 echo "data: $CELLS cells x $GENES genes, $NNZ nonzeros, $(du -h "$DATA/matrix.mtx.gz" | cut -f1) gzipped; threads $THREADS; $(nproc) cores"
 
-measure() {  # label command... -> prints "label wall_s maxrss_kb"
+measure() {  # label command... -> prints "label wall_s maxrss_kb cpu_s" (the command's stderr passes through)
   local label=$1; shift
   local log=$WORK/$label.time
-  /usr/bin/time -v "$@" 2> >(tee "$log" | grep -v -E '^\s' >&2) >/dev/null
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s }' "$log")
-  rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$log")
-  echo "$label $wall $rss"
+  /usr/bin/time -v -o "$log" "$@" >/dev/null
+  awk -F': ' -v l="$label" '
+    /Elapsed \(wall clock\)/ { n = split($2, a, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + a[i] }
+    /Maximum resident set size/ { r = $2 }
+    /User time|System time/ { c += $2 }
+    END { print l, w, r, c }' "$log"
 }
 
 OUT=$WORK/out-pv
 rm -rf "$OUT"
-read -r _ PV_WALL PV_RSS < <(measure pv .build/release/pv-normalize --threads "$THREADS" --n-top-genes "$N_TOP" --out "$OUT" "$DATA" | tail -1)
-report() { awk -v w="$2" -v r="$3" -v n="$NNZ" -v l="$1" 'BEGIN { printf "%-8s wall %8.2f s   peak RSS %7.2f GiB   %7.2f M nonzeros/s\n", l, w, r / 1048576, n / w / 1e6 }'; }
-report pv "$PV_WALL" "$PV_RSS"
+read -r _ PV_WALL PV_RSS PV_CPU < <(measure pv .build/release/pv-normalize --threads "$THREADS" --n-top-genes "$N_TOP" --out "$OUT" "$DATA" | tail -1)
+report() { awk -v w="$2" -v r="$3" -v c="$4" -v n="$NNZ" -v l="$1" 'BEGIN { printf "%-8s wall %8.2f s   cpu %8.2f s   peak RSS %7.2f GiB   %7.2f M nonzeros/s (wall)\n", l, w, c, r / 1048576, n / w / 1e6 }'; }
+report pv "$PV_WALL" "$PV_RSS" "$PV_CPU"
 if [ "${SKIP_SCANPY:-0}" = 1 ]; then exit 0; fi
-read -r _ SC_WALL SC_RSS < <(NUMBA_NUM_THREADS=$THREADS measure scanpy python3 bench/normalize/scanpy_ref.py "$DATA" "$N_TOP" "$WORK/scanpy_hvg.txt" | tail -1)
-report scanpy "$SC_WALL" "$SC_RSS"
-awk -v a="$PV_WALL" -v b="$SC_WALL" -v c="$PV_RSS" -v d="$SC_RSS" 'BEGIN { printf "ratio pv/scanpy: time %.3f, peak memory %.3f (speed-up %.1fx)\n", a / b, c / d, b / a }'
+read -r _ SC_WALL SC_RSS SC_CPU < <(NUMBA_NUM_THREADS=$THREADS measure scanpy python3 bench/normalize/scanpy_ref.py "$DATA" "$N_TOP" "$WORK/scanpy_hvg.txt" "$WORK/scanpy_inproc.txt" | tail -1)
+report scanpy "$SC_WALL" "$SC_RSS" "$SC_CPU"
+awk -v a="$PV_WALL" -v b="$SC_WALL" -v c="$PV_RSS" -v d="$SC_RSS" -v e="$PV_CPU" -v f="$SC_CPU" 'BEGIN { printf "ratio pv/scanpy: wall %.3f, cpu %.3f, peak memory %.3f (wall speed-up %.1fx)\n", a / b, e / f, c / d, b / a }'
+awk -v a="$PV_WALL" -v b="$(cat "$WORK/scanpy_inproc.txt")" 'BEGIN { printf "scanpy in-process (read + normalise + log1p + hvg + dense, no imports): %.2f s; pv wall / that: %.3f\n", b, a / b }'
 PV_HVG=$(awk -F'\t' '!/^#/ && NR > 1 && $5 == "True" { print $1 }' "$OUT/genes.tsv" | sort)
 if [ "$PV_HVG" = "$(sort "$WORK/scanpy_hvg.txt")" ]; then echo "HVG sets: identical ($(echo "$PV_HVG" | wc -l) genes)"
 else echo "HVG sets: DIFFER ($(comm -3 <(echo "$PV_HVG") <(sort "$WORK/scanpy_hvg.txt") | wc -l) genes in one only)"; fi

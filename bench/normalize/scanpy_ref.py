@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The scanpy side of the pv-normalize benchmark: read_10x_mtx + normalize_total + log1p + highly_variable_genes.
-usage: scanpy_ref.py TENX_DIR N_TOP OUT_GENES_TXT   (writes the highly variable gene ids, one per line)"""
+usage: scanpy_ref.py TENX_DIR N_TOP OUT_GENES_TXT [TIME_TXT]
+Writes the highly variable gene ids, one per line, and the in-process seconds (without imports) to TIME_TXT."""
 import sys
 import time
 import warnings
@@ -19,4 +20,7 @@ X = ad[:, ad.var["highly_variable"].to_numpy()].X.toarray()   # the dense expr p
 t2 = time.time()
 with open(out, "w") as f:
     f.write("".join(g + "\n" for g in ad.var_names[ad.var["highly_variable"].to_numpy()]))
+if len(sys.argv) > 4:
+    with open(sys.argv[4], "w") as f:
+        f.write(f"{t2 - t0:.3f}\n")
 print(f"scanpy: read {t1 - t0:.1f}s, normalise+log1p+hvg+dense {t2 - t1:.1f}s, {X.shape[0]} x {X.shape[1]}", file=sys.stderr)
