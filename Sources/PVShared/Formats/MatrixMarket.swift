@@ -214,6 +214,7 @@ public enum MatrixMarket {
             genes = []; vals = []
         }
         if let (g, c) = sortRowsFindDuplicate(&m) {
+            if path == "-" { throw PVError.badInput(file: name, "duplicate entry for row \(g + 1), column \(c + 1)") }
             let lines = try duplicateLines(path: path, gene: g, cell: c)
             throw PVError.badInput(file: name, line: lines.1,
                                    "duplicate entry for row \(g + 1), column \(c + 1) (first on line \(lines.0))")
