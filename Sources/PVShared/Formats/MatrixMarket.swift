@@ -103,7 +103,8 @@ public enum MatrixMarket {
 
     /// Reads a genes x cells Matrix Market file into a cells x genes CSR matrix (stored zeros dropped).
     /// `expect`, when given, is checked against the size line before any entry is read; `allowPattern: false` rejects
-    /// pattern matrices (which otherwise read as 1 per entry).
+    /// pattern matrices (which otherwise read as 1 per entry). `progress` shows a Progress line for files of a million
+    /// entries or more.
     public static func readCellsByGenes(path: String, expect: MatrixMarketExpectedShape? = nil,
                                         allowPattern: Bool = true, progress: Bool = false) throws -> (MatrixMarketHeader, CSRMatrix) {
         let r = try LineReader(path: path)
@@ -112,7 +113,7 @@ public enum MatrixMarket {
             throw PVError.badInput(file: r.name, line: 1, "a 'pattern' matrix holds no counts; an integer or real count matrix is needed")
         }
         if let e = expect { try checkShape(h, e, name: r.name) }
-        let p = progress ? Progress("reading \(r.name)", total: h.entries, unit: "entries") : nil
+        let p = progress && h.entries >= 1 << 20 ? Progress("reading \(r.name)", total: h.entries, unit: "entries") : nil
         let m: CSRMatrix
         switch h.format {
         case .coordinate: m = try readCoordinate(r, h, progress: p, path: path)
