@@ -137,6 +137,33 @@ final class NormalizeTests: XCTestCase {
         }
     }
 
+    func testCellRangerMergesDuplicatePercentileEdges() {
+        // 5 of 20 genes with mean 0: the 10th, 15th and 20th percentiles coincide. scanpy raises; pv merges the edges.
+        let means = [Double](repeating: 0, count: 5) + (1...15).map(Double.init)
+        // Expected: pandas.cut(means, [-inf, percentiles..., inf], duplicates="drop").codes
+        XCTAssertEqual(HVG.percentileBins(means), [0, 0, 0, 0, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])
+        // The seurat bins of pandas.cut: equal width with the first edge lowered by 0.1% of the range.
+        XCTAssertEqual(HVG.equalWidthBins([0, 1, 2, 10], nBins: 5), [0, 0, 0, 4])
+        XCTAssertEqual(HVG.equalWidthBins([0, 2, 2.0000001, 10], nBins: 5), [0, 0, 1, 4])
+        XCTAssertEqual(HVG.equalWidthBins([3, 3], nBins: 4), [1, 1])  // a constant: edges widened by 0.1% each side
+    }
+
+    func testSingleGeneBinsAndNaNFollowScanpy() {
+        // Bin 0 holds one gene (normalised dispersion 1 by scanpy's rule), bin 4 two identical genes (std 0: NaN), a
+        // gene with NaN dispersion stays NaN and is never selected. Expected values from scanpy's _get_mean_bins,
+        // _get_disp_stats and _subset_genes on these arrays.
+        let means = [0.0, 10, 10, 9.9, 5.0, 5.1]
+        let disp = [0.5, 2.0, 2.0, .nan, 3.0, 1.0]
+        let r = HVG.select(means: means, dispersions: disp, flavor: .seurat, nBins: 5, nTop: 2)
+        XCTAssertEqual(r.dispersionsNorm[0], 1)
+        XCTAssertTrue(r.dispersionsNorm[1].isNaN && r.dispersionsNorm[2].isNaN && r.dispersionsNorm[3].isNaN)
+        XCTAssertEqual(r.dispersionsNorm[4], 0.7071067811865475, accuracy: 1e-15)
+        XCTAssertEqual(r.dispersionsNorm[5], -0.7071067811865475, accuracy: 1e-15)
+        XCTAssertEqual(r.highlyVariable, [true, false, false, false, true, false])
+        XCTAssertEqual(HVG.select(means: means, dispersions: disp, flavor: .seurat, nBins: 5, nTop: nil).highlyVariable,
+                       [Bool](repeating: false, count: 6))
+    }
+
     // MARK: real data
 
     func testNormanSubsetMatchesScanpy() throws {

@@ -114,6 +114,10 @@ public enum HVG {
         edges.append(.infinity)
         var uniq: [Double] = []
         for e in edges where uniq.last != e { uniq.append(e) }
+        if uniq.count < edges.count {
+            warn("cell_ranger: \(edges.count - uniq.count) duplicate percentile bin edges merged (scanpy stops with "
+                 + "'Bin edges must be unique' here; all-zero genes are the usual cause: --min-cells 1 removes them)")
+        }
         return x.map { searchsortedLeft(uniq, $0) - 1 }
     }
 
