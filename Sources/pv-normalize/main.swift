@@ -27,6 +27,7 @@ runTool("pv-normalize") {
             OptionSpec("flavor", value: "F", default: "seurat", help: "HVG flavor: seurat or cell_ranger"),
             OptionSpec("n-bins", value: "N", default: "20", help: "mean bins for the normalised dispersion"),
             OptionSpec("keep-genes", value: "FILE", help: "genes (id or symbol, one per line) always kept"),
+            .flag("all-features", help: "use features of every type (default: only 'Gene Expression' rows, as scanpy)"),
         ],
         positionals: 0...1)
     let dir = o.positionals.first
@@ -54,5 +55,6 @@ runTool("pv-normalize") {
     cfg.nBins = try o.int("n-bins")
     guard cfg.nBins >= 1 else { throw PVError.usage("--n-bins must be at least 1") }
     cfg.keepGenesPath = o.string("keep-genes")
+    cfg.allFeatures = o.flag("all-features")
     try NormalizePipeline.run(cfg)
 }

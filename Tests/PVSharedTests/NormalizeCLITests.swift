@@ -239,6 +239,22 @@ final class NormalizeCLITests: XCTestCase {
         XCTAssertEqual(f.stderr, "pv-normalize: option --flavor: expected one of seurat, cell_ranger, got 'seurat_v3'\n")
     }
 
+    func testOnlyGeneExpressionFeaturesByDefault() throws {
+        // A guide-capture row (as Cell Ranger writes for CRISPR screens) is not a gene: dropped unless --all-features.
+        let d = try tenx(features: "ENSG1\tA1\tGene Expression\nENSG2\tB2\tGene Expression\nsgA1\tsgA1\tCRISPR Guide Capture\n")
+        let out = TestSupport.tempDir("out")
+        let r = try TestSupport.run("pv-normalize", ["--out", out.path, d.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("using the 2 'Gene Expression' features; 1 others (CRISPR Guide Capture) dropped"), r.stderr)
+        XCTAssertEqual(try TSVTable(path: out.appendingPathComponent("genes.tsv").path).values("gene_id"), ["ENSG1", "ENSG2"])
+        // Totals count genes only: cell 1 has 5 (gene) + 2 (guide) -> 5.
+        XCTAssertEqual(try TSVTable(path: out.appendingPathComponent("obs.tsv").path).values("n_counts"), ["5.0", "7.0", "5.0", "0.0"])
+        let all = TestSupport.tempDir("out")
+        let r2 = try TestSupport.run("pv-normalize", ["--quiet", "--all-features", "--out", all.path, d.path])
+        XCTAssertEqual(r2.status, 0, r2.stderr)
+        XCTAssertEqual(try TSVTable(path: all.appendingPathComponent("genes.tsv").path).values("gene_id"), ["ENSG1", "ENSG2", "sgA1"])
+    }
+
     func testMatrixMarketAcceptsGzipByMagicNotName() throws {
         // A gzip file named matrix.mtx (no .gz) reads fine.
         let d = try tenx(matrix: nil)

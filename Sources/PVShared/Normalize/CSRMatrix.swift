@@ -50,6 +50,24 @@ public struct CSRMatrix {
         return CSRMatrix(rows: keep.count, cols: cols, rowPtr: ptr, colIdx: ci, values: vs)
     }
 
+    /// The columns where `keep` is true, renumbered in order, as a new matrix.
+    public func selectingColumns(_ keep: [Bool]) -> CSRMatrix {
+        var newIndex = [Int32](repeating: -1, count: cols)
+        var n: Int32 = 0
+        for c in 0..<cols where keep[c] { newIndex[c] = n; n += 1 }
+        var ptr = [Int](repeating: 0, count: rows + 1)
+        var ci = [Int32](), vs = [Float]()
+        ci.reserveCapacity(nnz); vs.reserveCapacity(nnz)
+        for r in 0..<rows {
+            for k in rowPtr[r]..<rowPtr[r + 1] {
+                let j = newIndex[Int(colIdx[k])]
+                if j >= 0 { ci.append(j); vs.append(values[k]) }
+            }
+            ptr[r + 1] = ci.count
+        }
+        return CSRMatrix(rows: rows, cols: Int(n), rowPtr: ptr, colIdx: ci, values: vs)
+    }
+
     /// Removes stored zeros in place.
     public mutating func dropZeros() {
         var w = 0

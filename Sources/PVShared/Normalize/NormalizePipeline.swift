@@ -17,6 +17,8 @@ public struct NormalizeConfig {
     public var flavor = HVG.Flavor.seurat
     public var nBins = 20
     public var keepGenesPath: String?
+    /// Keep features of every type; by default only "Gene Expression" rows are used, as scanpy's read_10x_mtx does.
+    public var allFeatures = false
 
     public init(paths: TenXPaths, outDir: String) { self.paths = paths; self.outDir = outDir }
 }
@@ -33,7 +35,7 @@ public enum NormalizePipeline {
     public static func run(_ cfg: NormalizeConfig) throws -> Summary {
         let t0 = Date()
         var sum = Summary()
-        let features = try readFeatures(cfg.paths.features)
+        let allFeatures = try readFeatures(cfg.paths.features)
         let barcodes = try readBarcodes(cfg.paths.barcodes)
         let fName = displayName(cfg.paths.features), bName = displayName(cfg.paths.barcodes)
         let labels = try cfg.labelsPath.map { try CellLabels(path: $0) }
@@ -69,11 +71,24 @@ public enum NormalizePipeline {
 
         let (header, full) = try MatrixMarket.readCellsByGenes(
             path: cfg.paths.matrix,
-            expect: MatrixMarketExpectedShape(genes: features.count, genesFile: fName, cells: barcodes.count, cellsFile: bName),
+            expect: MatrixMarketExpectedShape(genes: allFeatures.count, genesFile: fName, cells: barcodes.count, cellsFile: bName),
             allowPattern: false, progress: !ToolContext.quiet)
         _ = header
-        sum.cellsIn = barcodes.count; sum.genesIn = features.count
+        sum.cellsIn = barcodes.count
         var x = keepCells.count == full.rows ? full : full.selectingRows(keepCells)
+        // Other feature types (CRISPR Guide Capture, Antibody Capture) are not genes: dropped, as scanpy's gex_only.
+        var features = allFeatures
+        let gex = allFeatures.map { $0.type == "Gene Expression" }
+        if !cfg.allFeatures && gex.contains(false) {
+            let types = Set(allFeatures.filter { $0.type != "Gene Expression" }.map(\.type)).sorted()
+            guard gex.contains(true) else {
+                throw PVError.badInput(file: fName, "no 'Gene Expression' feature (types: \(types.joined(separator: ", "))); use --all-features")
+            }
+            x = x.selectingColumns(gex)
+            features = zip(allFeatures, gex).filter { $0.1 }.map { $0.0 }
+            info("using the \(features.count) 'Gene Expression' features; \(allFeatures.count - features.count) others (\(types.joined(separator: ", "))) dropped")
+        }
+        sum.genesIn = features.count
 
         // Cell filters (scanpy filter_cells), then gene filter on the remaining cells (filter_genes).
         if cfg.minCounts > 0 || cfg.minGenes > 0 {
