@@ -1,0 +1,118 @@
+import Foundation
+
+/// Per-cell and per-gene counting, filtering and scaling on a cells x genes CSR count matrix, computed as scanpy 1.11
+/// does (float64 accumulation rounded to float32 where scanpy stores float32), so results match to float rounding.
+public enum Normalization {
+    /// Per-cell total counts (float64 sums rounded to float32, as scanpy's `_normalize_csr`) and detected genes,
+    /// counting only columns where `geneMask` is true (all when nil).
+    public static func cellTotals(_ m: CSRMatrix, geneMask: [Bool]? = nil) -> (totals: [Float], detected: [Int]) {
+        var totals = [Float](repeating: 0, count: m.rows)
+        var detected = [Int](repeating: 0, count: m.rows)
+        totals.withUnsafeMutableBufferPointer { tp in
+            detected.withUnsafeMutableBufferPointer { dp in
+                m.colIdx.withUnsafeBufferPointer { ci in
+                    m.values.withUnsafeBufferPointer { vs in
+                        let tpp = tp, dpp = dp
+                        Parallel.chunks(m.rows, minChunk: 2048) { range in
+                            for r in range {
+                                var s = 0.0, d = 0
+                                for k in m.rowPtr[r]..<m.rowPtr[r + 1] {
+                                    if let g = geneMask, !g[Int(ci[k])] { continue }
+                                    let v = vs[k]
+                                    s += Double(v)
+                                    if v > 0 { d += 1 }
+                                }
+                                tpp[r] = Float(s); dpp[r] = d
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (totals, detected)
+    }
+
+    /// Number of cells in which each gene has a positive count (scanpy `filter_genes(min_cells=)`).
+    public static func cellsPerGene(_ m: CSRMatrix) -> [Int] {
+        var n = [Int](repeating: 0, count: m.cols)
+        for k in 0..<m.nnz where m.values[k] > 0 { n[Int(m.colIdx[k])] += 1 }
+        return n
+    }
+
+    /// The median as numpy computes it on a float32 array (mean of the two middle values in float32).
+    public static func medianFloat(_ xs: [Float]) -> Float {
+        if xs.isEmpty { return .nan }
+        let s = xs.sorted()
+        let n = s.count
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+    }
+
+    /// Size factors `total / target` in float32 (scanpy's `counts_per_cell / target_sum`).
+    public static func sizeFactors(totals: [Float], target: Float) -> [Float] {
+        totals.map { $0 / target }
+    }
+
+    /// Normalises and log-transforms the stored values in place: `log1p(x / sf)` in float32, with a size factor
+    /// of 0 (an empty cell) treated as 1 as scanpy does.
+    public static func normalizeLog1p(_ m: inout CSRMatrix, sizeFactors: [Float]) {
+        let rowPtr = m.rowPtr
+        m.values.withUnsafeMutableBufferPointer { vp in
+            let v = vp
+            Parallel.chunks(m.rows, minChunk: 1024) { range in
+                for r in range {
+                    let sf = sizeFactors[r] == 0 ? 1 : sizeFactors[r]
+                    for k in rowPtr[r]..<rowPtr[r + 1] { v[k] = Foundation.log1p(v[k] / sf) }
+                }
+            }
+        }
+    }
+
+    /// Per-gene mean and unbiased variance of `transform(x)` over all rows (implicit zeros included), accumulated in
+    /// float64 with float32 squares as scanpy's `sparse_mean_var_minor_axis`. `transform` must map 0 to 0.
+    public static func geneMeanVar(_ m: CSRMatrix, transform: (Float) -> Float) -> (mean: [Double], variance: [Double]) {
+        // A fixed partition of the cells (not one per thread), so the sums do not depend on --threads.
+        let t = max(1, min(16, m.rows / 256))
+        var sums = [[Double]](repeating: [], count: t)
+        var sqs = [[Double]](repeating: [], count: t)
+        let lock = NSLock()
+        let chunk = (m.rows + t - 1) / t
+        Parallel.chunks(t) { parts in
+            var s = [Double](repeating: 0, count: m.cols)
+            var q = [Double](repeating: 0, count: m.cols)
+            for i in parts {
+                let lo = min(m.rows, i * chunk), hi = min(m.rows, lo + chunk)
+                if i != parts.lowerBound {
+                    s.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                    q.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                }
+                m.colIdx.withUnsafeBufferPointer { ci in
+                    m.values.withUnsafeBufferPointer { vs in
+                        s.withUnsafeMutableBufferPointer { sp in
+                            q.withUnsafeMutableBufferPointer { qp in
+                                for k in m.rowPtr[lo]..<m.rowPtr[hi] {
+                                    let x = transform(vs[k])
+                                    let g = Int(ci[k])
+                                    sp[g] += Double(x)
+                                    qp[g] += Double(x * x)
+                                }
+                            }
+                        }
+                    }
+                }
+                lock.lock(); sums[i] = s; sqs[i] = q; lock.unlock()
+            }
+        }
+        let n = Double(m.rows)
+        var mean = [Double](repeating: 0, count: m.cols)
+        var variance = [Double](repeating: 0, count: m.cols)
+        for g in 0..<m.cols {
+            var s = 0.0, q = 0.0
+            for i in 0..<t { s += sums[i][g]; q += sqs[i][g] }
+            mean[g] = s / n
+            var v = q / n - (s / n) * (s / n)
+            if m.rows != 1 { v *= n / (n - 1) }
+            variance[g] = v
+        }
+        return (mean, variance)
+    }
+}

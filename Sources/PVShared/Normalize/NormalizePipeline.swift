@@ -1,0 +1,216 @@
+import Foundation
+
+/// Settings of one pv-normalize run (scanpy-compatible defaults).
+public struct NormalizeConfig {
+    public var paths: TenXPaths
+    public var outDir: String
+    public var labelsPath: String?
+    public var dropUnlabelled = false
+    public var syntax = LabelSyntax()
+    public var minCounts = 0.0
+    public var minGenes = 0
+    public var minCells = 0
+    /// nil: the median of per-cell totals (scanpy's default).
+    public var targetSum: Double?
+    /// nil: no selection, every gene that passes the filters is kept.
+    public var nTopGenes: Int?
+    public var flavor = HVG.Flavor.seurat
+    public var nBins = 20
+    public var keepGenesPath: String?
+    /// Keep features of every type; by default only "Gene Expression" rows are used, as scanpy's read_10x_mtx does.
+    public var allFeatures = false
+
+    public init(paths: TenXPaths, outDir: String) { self.paths = paths; self.outDir = outDir }
+}
+
+/// counts -> filters -> normalize_total -> log1p -> highly variable genes -> expr.npy, genes.tsv, obs.tsv.
+public enum NormalizePipeline {
+    /// Summary figures of a run (also printed on stderr).
+    public struct Summary {
+        public var cellsIn = 0, cellsOut = 0, genesIn = 0, genesKept = 0, nonzeros = 0
+        public var target: Float = 0
+    }
+
+    @discardableResult
+    public static func run(_ cfg: NormalizeConfig) throws -> Summary {
+        let t0 = Date()
+        var sum = Summary()
+        let allFeatures = try readFeatures(cfg.paths.features)
+        let barcodes = try readBarcodes(cfg.paths.barcodes)
+        let fName = displayName(cfg.paths.features), bName = displayName(cfg.paths.barcodes)
+        let labels = try cfg.labelsPath.map { try CellLabels(path: $0) }
+        // Labels are checked before the (long) matrix read: unknown barcodes, unlabelled cells.
+        var cellLabels = [String](repeating: "", count: barcodes.count)
+        var keepCells = Array(0..<barcodes.count)
+        if let labels {
+            var index: [String: Int] = [:]
+            for (i, b) in barcodes.enumerated() { index[b] = i }
+            for b in labels.order where index[b] == nil {
+                throw PVError.badInput(file: labels.name, line: labels.lineOf[b],
+                                       "barcode \(b) is not in \(bName)")
+            }
+            keepCells = []
+            for (i, b) in barcodes.enumerated() {
+                if let l = labels.byBarcode[b] { cellLabels[i] = l; keepCells.append(i) }
+                else if !cfg.dropUnlabelled {
+                    throw PVError.badInput(file: bName, line: i + 1,
+                                           "barcode \(b) has no label in \(labels.name) (use --drop-unlabelled to drop such cells)")
+                }
+            }
+            if keepCells.isEmpty { throw PVError.badInput(file: labels.name, "no barcode of \(bName) has a label") }
+        }
+        var keepList: [String] = []
+        if let kp = cfg.keepGenesPath {
+            let r = try LineReader(path: kp)
+            while let l = try r.nextString() {
+                let t = l.trimmingCharacters(in: .whitespaces)
+                if t.isEmpty || t.hasPrefix("#") { continue }
+                keepList.append(t)
+            }
+        }
+
+        let (header, full) = try MatrixMarket.readCellsByGenes(
+            path: cfg.paths.matrix,
+            expect: MatrixMarketExpectedShape(genes: allFeatures.count, genesFile: fName, cells: barcodes.count, cellsFile: bName),
+            allowPattern: false, progress: !ToolContext.quiet)
+        _ = header
+        sum.cellsIn = barcodes.count
+        var x = keepCells.count == full.rows ? full : full.selectingRows(keepCells)
+        // Other feature types (CRISPR Guide Capture, Antibody Capture) are not genes: dropped, as scanpy's gex_only.
+        var features = allFeatures
+        let gex = allFeatures.map { $0.type == "Gene Expression" }
+        if !cfg.allFeatures && gex.contains(false) {
+            let types = Set(allFeatures.filter { $0.type != "Gene Expression" }.map(\.type)).sorted()
+            guard gex.contains(true) else {
+                throw PVError.badInput(file: fName, "no 'Gene Expression' feature (types: \(types.joined(separator: ", "))); use --all-features")
+            }
+            x = x.selectingColumns(gex)
+            features = zip(allFeatures, gex).filter { $0.1 }.map { $0.0 }
+            info("using the \(features.count) 'Gene Expression' features; \(allFeatures.count - features.count) others (\(types.joined(separator: ", "))) dropped")
+        }
+        sum.genesIn = features.count
+
+        // Cell filters (scanpy filter_cells), then gene filter on the remaining cells (filter_genes).
+        if cfg.minCounts > 0 || cfg.minGenes > 0 {
+            let (tot, det) = Normalization.cellTotals(x)
+            let pass = (0..<x.rows).filter { Double(tot[$0]) >= cfg.minCounts && det[$0] >= cfg.minGenes }
+            if pass.isEmpty {
+                throw PVError.badInput(file: displayName(cfg.paths.matrix),
+                                       "no cell passes --min-counts \(cfg.minCounts) and --min-genes \(cfg.minGenes)")
+            }
+            if pass.count < x.rows { x = x.selectingRows(pass); keepCells = pass.map { keepCells[$0] } }
+        }
+        var universe = [Bool](repeating: true, count: features.count)
+        if cfg.minCells > 0 {
+            let n = Normalization.cellsPerGene(x)
+            for g in 0..<features.count { universe[g] = n[g] >= cfg.minCells }
+            if !universe.contains(true) {
+                throw PVError.badInput(file: displayName(cfg.paths.matrix), "no gene passes --min-cells \(cfg.minCells)")
+            }
+        }
+
+        // normalize_total + log1p.
+        let (totals, detected) = Normalization.cellTotals(x, geneMask: cfg.minCells > 0 ? universe : nil)
+        let target: Float = cfg.targetSum.map { Float($0) } ?? Normalization.medianFloat(totals)
+        if !(target > 0) {
+            throw PVError.badInput(file: displayName(cfg.paths.matrix), "the median count per cell is 0; give --target-sum")
+        }
+        let sf = Normalization.sizeFactors(totals: totals, target: target)
+        let empty = sf.filter { $0 == 0 }.count
+        if empty > 0 { warn("\(empty) cells have zero counts (kept, all zero)") }
+        Normalization.normalizeLog1p(&x, sizeFactors: sf)
+
+        // Gene statistics and highly variable genes over the genes that passed the filters.
+        let (rawMean, rawVar) = cfg.flavor == .seurat
+            ? Normalization.geneMeanVar(x, transform: { Foundation.expm1($0) })
+            : Normalization.geneMeanVar(x, transform: { $0 })
+        let (means, disps) = HVG.meansAndDispersions(mean: rawMean, variance: rawVar, flavor: cfg.flavor)
+        let uIdx = (0..<features.count).filter { universe[$0] }
+        let res = HVG.select(means: uIdx.map { means[$0] }, dispersions: uIdx.map { disps[$0] },
+                             flavor: cfg.flavor, nBins: cfg.nBins, nTop: cfg.nTopGenes)
+        var hv = [Bool](repeating: false, count: features.count)
+        var dnorm = [Double](repeating: .nan, count: features.count)
+        for (i, g) in uIdx.enumerated() { hv[g] = res.highlyVariable[i]; dnorm[g] = res.dispersionsNorm[i] }
+
+        // Kept genes: HVGs (or every filtered gene), plus perturbation targets and --keep-genes in the panel.
+        var keep = cfg.nTopGenes == nil ? universe : hv
+        var bySymbol: [String: [Int]] = [:]
+        for (g, f) in features.enumerated() {
+            bySymbol[f.id, default: []].append(g)
+            if f.symbol != f.id { bySymbol[f.symbol, default: []].append(g) }
+        }
+        var targets = Set<String>()
+        for i in keepCells { for g in cfg.syntax.genes(cellLabels[i]) { targets.insert(g) } }
+        var targetsInPanel = 0
+        for t in targets { if let gs = bySymbol[t] { targetsInPanel += 1; for g in gs { keep[g] = true } } }
+        var unknownKeep: [String] = []
+        for k in keepList { if let gs = bySymbol[k] { for g in gs { keep[g] = true } } else { unknownKeep.append(k) } }
+        if !unknownKeep.isEmpty {
+            warn("\(unknownKeep.count) genes of --keep-genes are not in \(fName): \(unknownKeep.prefix(5).joined(separator: ", "))\(unknownKeep.count > 5 ? ", ..." : "")")
+        }
+        let kept = (0..<features.count).filter { keep[$0] }
+        if kept.isEmpty { throw PVError.badInput(file: fName, "no gene left to write") }
+
+        // Outputs: all three written to temporaries, committed together at the end.
+        try ensureDirectory(cfg.outDir)
+        let exprOut = try OutputFile((cfg.outDir as NSString).appendingPathComponent("expr.npy"))
+        let genesOut = try OutputFile((cfg.outDir as NSString).appendingPathComponent("genes.tsv"))
+        let obsOut = try OutputFile((cfg.outDir as NSString).appendingPathComponent("obs.tsv"))
+        try writeExpr(x, kept: kept, to: exprOut)
+
+        var gs = provenanceLines().joined(separator: "\n") + "\n"
+        gs += "gene_id\tsymbol\tmean\tdispersion\thighly_variable\tdispersion_norm\n"
+        for g in kept {
+            gs += "\(features[g].id)\t\(features[g].symbol)\t\(fmt(means[g]))\t\(fmt(disps[g]))\t\(hv[g] ? "True" : "False")\t\(fmt(dnorm[g]))\n"
+        }
+        try genesOut.write(gs)
+        var os = provenanceLines().joined(separator: "\n") + "\n"
+        os += "barcode\tlabel\tn_counts\tn_genes\tsize_factor\n"
+        for (r, i) in keepCells.enumerated() {
+            os += "\(barcodes[i])\t\(cellLabels[i])\t\(totals[r])\t\(detected[r])\t\(sf[r])\n"
+        }
+        try obsOut.write(os)
+        try exprOut.commit(); try genesOut.commit(); try obsOut.commit()
+
+        sum.cellsOut = x.rows; sum.genesKept = kept.count; sum.target = target; sum.nonzeros = full.nnz
+        let el = Date().timeIntervalSince(t0)
+        info("cells \(sum.cellsIn) in, \(sum.cellsOut) out; genes \(sum.genesIn) in, \(uIdx.count) after filters, \(kept.count) kept"
+             + (cfg.nTopGenes != nil ? " (\(hv.filter { $0 }.count) highly variable, \(cfg.flavor.rawValue))" : "")
+             + (labels != nil ? "; \(targets.count) target genes, \(targetsInPanel) in the panel" : ""))
+        info(String(format: "%@ per-cell total %g; %d nonzeros; %.2fs",
+                    cfg.targetSum == nil ? "target sum = median" : "target sum", Double(target), full.nnz, el))
+        return sum
+    }
+
+    static func fmt(_ d: Double) -> String { d.isNaN ? "nan" : "\(d)" }
+
+    /// Writes the kept columns of `x` as a dense cells x genes float32 `.npy`, a block of rows at a time.
+    static func writeExpr(_ x: CSRMatrix, kept: [Int], to out: OutputFile) throws {
+        try out.write(NPYHeader(dtype: .float32, shape: [x.rows, kept.count]).encoded())
+        var col = [Int32](repeating: -1, count: x.cols)
+        for (j, g) in kept.enumerated() { col[g] = Int32(j) }
+        let w = kept.count
+        let block = max(1, min(x.rows, (64 << 20) / max(1, w * 4)))
+        var buf = [Float](repeating: 0, count: block * w)
+        var r0 = 0
+        while r0 < x.rows {
+            let nr = min(block, x.rows - r0)
+            buf.withUnsafeMutableBufferPointer { bp in
+                let b = bp
+                Parallel.chunks(nr, minChunk: 256) { range in
+                    for i in range {
+                        let row = b.baseAddress! + i * w
+                        row.update(repeating: 0, count: w)
+                        let r = r0 + i
+                        for k in x.rowPtr[r]..<x.rowPtr[r + 1] {
+                            let c = col[Int(x.colIdx[k])]
+                            if c >= 0 { row[Int(c)] = x.values[k] }
+                        }
+                    }
+                }
+            }
+            try buf.withUnsafeBytes { try out.write(UnsafeRawBufferPointer(rebasing: $0[0..<(nr * w * 4)])) }
+            r0 += nr
+        }
+    }
+}
