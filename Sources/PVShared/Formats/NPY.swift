@@ -34,8 +34,11 @@ public struct NPYHeader: Equatable {
     /// Parses the header at the start of `bytes`; returns it and the offset of the data.
     public static func parse(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (NPYHeader, Int) {
         func bad(_ m: String, _ off: Int = 0) -> PVError { .badInput(file: name, offset: off, m) }
-        guard bytes.count >= 10, bytes[0] == 0x93, bytes[1] == 0x4e, bytes[2] == 0x55, bytes[3] == 0x4d,
-              bytes[4] == 0x50, bytes[5] == 0x59 else { throw bad("not a NumPy .npy file (bad magic)") }
+        let magic: [UInt8] = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]  // \x93NUMPY
+        let m = min(bytes.count, magic.count)
+        guard m > 0, (0..<m).allSatisfy({ bytes[$0] == magic[$0] }) else { throw bad("not a NumPy .npy file (bad magic)") }
+        // A file that stops inside the fixed preamble is a truncated .npy, not some other format.
+        guard bytes.count >= 10 else { throw bad("truncated .npy header (file has only \(bytes.count) bytes)") }
         let major = bytes[6]
         let hlen: Int, pre: Int
         switch major {
@@ -72,6 +75,13 @@ public struct NPYHeader: Equatable {
             guard let v = Int(t), v >= 0 else { throw bad("bad shape entry '\(t)'", pre) }
             shape.append(v)
         }
+        // The element and byte counts must fit in Int: a corrupt shape must not overflow into a plausible size.
+        var bytesNeeded = dtype.size
+        for v in shape {
+            let (p, o) = bytesNeeded.multipliedReportingOverflow(by: v)
+            guard !o else { throw bad("shape \(shape) is too large", pre) }
+            bytesNeeded = p
+        }
         return (NPYHeader(dtype: dtype, shape: shape), pre + hlen)
     }
 }
@@ -93,20 +103,31 @@ public final class NPYArray {
     /// Opens `path` (`-` for stdin), validating magic, version, dtype, order and that the body matches the shape.
     public init(path: String) throws {
         name = displayName(path)
-        if path == "-" {
-            let bytes = try ByteSource(path: "-").readAll()
-            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+        var fd: Int32 = -1
+        var st = stat()
+        if path != "-" {
+            fd = open(path, O_RDONLY)
+            guard fd >= 0 else { throw PVError.missingInput(file: path, "cannot open: \(String(cString: strerror(errno)))") }
+            fstat(fd, &st)
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                close(fd); throw PVError.missingInput(file: path, "is a folder, expected a .npy file")
+            }
+        }
+        // stdin, pipes and process substitution (<(...)) cannot be mapped and report size 0: read them instead.
+        if path == "-" || (st.st_mode & S_IFMT) != S_IFREG {
+            if fd >= 0 { close(fd) }
+            let bytes = try ByteSource(path: path).readAll()
+            if bytes.isEmpty { throw PVError.badInput(file: name, "empty input, expected a NumPy .npy array") }
+            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 64)
             bytes.withUnsafeBytes { buf.copyMemory(from: $0) }
             owned = buf; base = nil; mappedLength = 0
-            let (h, off) = try NPYArray.validate(UnsafeRawBufferPointer(rebasing: buf[0..<bytes.count]), name: name)
-            header = h; data = UnsafeRawPointer(buf.baseAddress! + off)
+            do {
+                let (h, off) = try NPYArray.validate(UnsafeRawBufferPointer(buf), name: name)
+                header = h; data = UnsafeRawPointer(buf.baseAddress! + off)
+            } catch { buf.deallocate(); throw error }
             return
         }
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw PVError.missingInput(file: path, "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var st = stat()
-        fstat(fd, &st)
         let size = Int(st.st_size)
         guard size > 0 else { throw PVError.badInput(file: path, "empty file, expected a NumPy .npy array") }
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
