@@ -74,6 +74,8 @@ public final class ByteSource {
 
     /// Reads up to `buf.count` decompressed bytes; returns 0 only at the end of the stream.
     public func read(into buf: UnsafeMutableRawBufferPointer) throws -> Int {
+        // Nothing fits: without this the gzip loop below would spin forever waiting for output room.
+        guard buf.count > 0 else { return 0 }
         if !isGzip {
             if rawStart < rawEnd {
                 let n = min(buf.count, rawEnd - rawStart)
