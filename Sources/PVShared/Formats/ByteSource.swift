@@ -212,7 +212,11 @@ public final class LineReader {
 
     /// The next line as a String (for small tables).
     public func nextString() throws -> String? {
-        guard let l = try next() else { return nil }
+        guard var l = try next() else { return nil }
+        // A UTF-8 byte-order mark (Excel and some Windows tools write one) is not part of the first field.
+        if lineNumber == 1 && l.count >= 3 && l[0] == 0xEF && l[1] == 0xBB && l[2] == 0xBF {
+            l = UnsafeBufferPointer(rebasing: l[3...])
+        }
         guard let s = String(validating: l, as: UTF8.self) else {
             throw PVError.badInput(file: name, line: lineNumber, "not valid UTF-8 text")
         }
