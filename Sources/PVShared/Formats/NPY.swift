@@ -15,6 +15,8 @@ public struct NPYHeader: Equatable {
     public var shape: [Int]
     public var count: Int { shape.reduce(1, *) }
 
+    public init(dtype: NPYDType, shape: [Int]) { self.dtype = dtype; self.shape = shape }
+
     /// Serialises a format-1.0 header (2.0 when the header is too long), padded so data starts 64-byte aligned.
     public func encoded() -> [UInt8] {
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
