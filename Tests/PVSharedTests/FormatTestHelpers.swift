@@ -39,3 +39,10 @@ func assertPVError(exit: Int32, _ contains: String..., file: StaticString = #fil
         return nil
     }
 }
+
+extension FormatTest {
+    /// The float32 elements' bit patterns, copied while `a` is guaranteed alive (the buffer `floats()` returns
+    /// points into the array's storage and dangles once the NPYArray is released).
+    static func bits(_ a: NPYArray) throws -> [UInt32] { try withExtendedLifetime(a) { try a.floats().map(\.bitPattern) } }
+    static func values(_ a: NPYArray) throws -> [Float] { try withExtendedLifetime(a) { Array(try a.floats()) } }
+}

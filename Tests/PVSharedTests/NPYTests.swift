@@ -22,7 +22,7 @@ final class NPYTests: XCTestCase {
         let a = try NPYArray(path: TestSupport.fixture("f32_3x4.npy"))
         XCTAssertEqual(a.dtype, .float32)
         XCTAssertEqual(a.shape, [3, 4])
-        XCTAssertEqual(try a.floats().map(\.bitPattern), Self.f32Bits)
+        XCTAssertEqual(try FormatTest.bits(a), Self.f32Bits)
         let m = try a.matrix()
         XCTAssertEqual(m.rows, 3); XCTAssertEqual(m.cols, 4)
         XCTAssertEqual(m.values[1 * 4 + 0].bitPattern, 0x0000_0001, "row-major: element [1,0] is the smallest denormal")
@@ -34,7 +34,7 @@ final class NPYTests: XCTestCase {
         let a = try NPYArray(path: TestSupport.fixture("f32_3x4_v2.npy"))
         XCTAssertEqual(FormatTest.read(TestSupport.fixture("f32_3x4_v2.npy"))[6], 2, "fixture is format 2.0")
         XCTAssertEqual(a.shape, [3, 4])
-        XCTAssertEqual(try a.floats().map(\.bitPattern), Self.f32Bits)
+        XCTAssertEqual(try FormatTest.bits(a), Self.f32Bits)
     }
 
     func testReadsNumpyIntegerArrays() throws {
@@ -53,11 +53,11 @@ final class NPYTests: XCTestCase {
         XCTAssertEqual(d.floatArray(), [0.5, -2.0, 0])  // 1e-300 underflows to 0 in float32
         let s = try NPYArray(path: TestSupport.fixture("f32_scalar.npy"))
         XCTAssertEqual(s.shape, []); XCTAssertEqual(s.count, 1)
-        XCTAssertEqual(try s.floats().first, 2.5)
+        XCTAssertEqual(try FormatTest.values(s).first, 2.5)
         let e = try NPYArray(path: TestSupport.fixture("f32_empty_0x5.npy"))
         XCTAssertEqual(e.shape, [0, 5]); XCTAssertEqual(e.count, 0)
         XCTAssertEqual(try e.matrix().rows, 0)
-        XCTAssertEqual(try e.floats().count, 0)
+        XCTAssertEqual(try FormatTest.values(e).count, 0)
     }
 
     // MARK: writing
@@ -108,12 +108,12 @@ final class NPYTests: XCTestCase {
         try writeNPY(p, vals, shape: [4, vals.count / 4])
         let a = try NPYArray(path: p)
         XCTAssertEqual(a.shape, [4, vals.count / 4])
-        XCTAssertEqual(try a.floats().map(\.bitPattern), vals.map(\.bitPattern))
+        XCTAssertEqual(try FormatTest.bits(a), vals.map(\.bitPattern))
         XCTAssertEqual(FormatTest.temps(in: dir), [])
         // In-memory images (as NPZ members use) read the same.
         let bytes = FormatTest.read(p)
         let b = try bytes.withUnsafeBytes { try NPYArray(bytes: $0, name: "mem") }
-        XCTAssertEqual(try b.floats().map(\.bitPattern), vals.map(\.bitPattern))
+        XCTAssertEqual(try FormatTest.bits(b), vals.map(\.bitPattern))
     }
 
     func testNumpyLoadsPVFile() throws {
@@ -235,6 +235,6 @@ final class NPYTests: XCTestCase {
         }
         writer.start()
         let a = try NPYArray(path: fifo)
-        XCTAssertEqual(try a.floats().map(\.bitPattern), Self.f32Bits)
+        XCTAssertEqual(try FormatTest.bits(a), Self.f32Bits)
     }
 }

@@ -175,12 +175,15 @@ public final class NPYArray {
     }
 
     /// The elements as float32; fails with a clear message for any other dtype.
+    /// The buffer points into this array's mapping: it is valid only while the NPYArray is alive. Keep the array in
+    /// a variable that is used after the buffer (or wrap the use in `withExtendedLifetime`); a chained temporary such
+    /// as `try NPYArray(path: p).floats()` dangles, since Swift may release the array right after the call.
     public func floats() throws -> UnsafeBufferPointer<Float> {
         guard dtype == .float32 else { throw PVError.badInput(file: name, "dtype is \(dtype.rawValue), expected float32 '<f4'") }
         return UnsafeBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: count)
     }
 
-    /// A 2-D float32 array as (rows, cols, elements).
+    /// A 2-D float32 array as (rows, cols, elements); `values` has the same lifetime rule as `floats()`.
     public func matrix() throws -> (rows: Int, cols: Int, values: UnsafeBufferPointer<Float>) {
         guard shape.count == 2 else { throw PVError.badInput(file: name, "expected a 2-D array, got shape \(shape)") }
         return (shape[0], shape[1], try floats())
