@@ -234,6 +234,11 @@ final class NPYTests: XCTestCase {
             if let h = FileHandle(forWritingAtPath: fifo) { h.write(Data(bytes)); try? h.close() }
         }
         writer.start()
+        // Watchdog: should the reader ever open the FIFO a second time it would block forever; a late empty writer
+        // turns that hang into a failure.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 10) {
+            let fd = open(fifo, O_WRONLY | O_NONBLOCK); if fd >= 0 { close(fd) }
+        }
         let a = try NPYArray(path: fifo)
         XCTAssertEqual(try FormatTest.bits(a), Self.f32Bits)
     }

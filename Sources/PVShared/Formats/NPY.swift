@@ -115,10 +115,14 @@ public final class NPYArray {
                 close(fd); throw PVError.missingInput(file: path, "is a folder, expected a .npy file")
             }
         }
-        // stdin, pipes and process substitution (<(...)) cannot be mapped and report size 0: read them instead.
+        // stdin, pipes and process substitution (<(...)) cannot be mapped and report size 0: read them instead,
+        // from the descriptor already open (reopening a FIFO would wait for a second writer).
         if path == "-" || (st.st_mode & S_IFMT) != S_IFREG {
-            if fd >= 0 { close(fd) }
-            let bytes = try ByteSource(path: path).readAll()
+            let bytes: [UInt8]
+            if path == "-" { bytes = try ByteSource(path: "-").readAll() } else {
+                defer { close(fd) }
+                bytes = try NPYArray.readAll(fd, name: name)
+            }
             if bytes.isEmpty { throw PVError.badInput(file: name, "empty input, expected a NumPy .npy array") }
             let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 64)
             bytes.withUnsafeBytes { buf.copyMemory(from: $0) }
@@ -157,6 +161,20 @@ public final class NPYArray {
     deinit {
         if let base { munmap(base, mappedLength) }
         owned?.deallocate()
+    }
+
+    private static func readAll(_ fd: Int32, name: String) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw PVError.io(file: name, "read failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+        }
     }
 
     private static func validate(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (NPYHeader, Int) {
