@@ -50,17 +50,23 @@ public struct NPZ {
             }
             let crc = Int(m.bytes.withUnsafeBytes { crc32Of($0) })
             let nameBytes = Array(m.name.utf8)
+            // Bit 11: the name is UTF-8 (without it readers decode non-ASCII names as CP437).
+            let flags = nameBytes.allSatisfy { $0 < 0x80 } ? 0 : 0x800
             let offset = body.count
-            u32(0x04034b50, &body); u16(20, &body); u16(0, &body); u16(0, &body)
+            u32(0x04034b50, &body); u16(20, &body); u16(flags, &body); u16(0, &body)
             u16(dosTime, &body); u16(dosDate, &body); u32(crc, &body)
             u32(m.bytes.count, &body); u32(m.bytes.count, &body)
             u16(nameBytes.count, &body); u16(0, &body); body += nameBytes
             body += m.bytes
-            u32(0x02014b50, &central); u16(20, &central); u16(20, &central); u16(0, &central); u16(0, &central)
+            u32(0x02014b50, &central); u16(20, &central); u16(20, &central); u16(flags, &central); u16(0, &central)
             u16(dosTime, &central); u16(dosDate, &central); u32(crc, &central)
             u32(m.bytes.count, &central); u32(m.bytes.count, &central)
             u16(nameBytes.count, &central); u16(0, &central); u16(0, &central); u16(0, &central); u16(0, &central)
             u32(0, &central); u32(offset, &central); central += nameBytes
+        }
+        // The end record holds 32-bit offsets and a 16-bit count: past them the archive would be silently corrupt.
+        guard body.count < Int(UInt32.max), central.count < Int(UInt32.max), members.count < 0xFFFF else {
+            throw PVError.io(file: path, "archive exceeds 4 GiB or 65535 members (zip64 not supported)")
         }
         var end: [UInt8] = []
         u32(0x06054b50, &end); u16(0, &end); u16(0, &end); u16(members.count, &end); u16(members.count, &end)
