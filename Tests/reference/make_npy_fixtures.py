@@ -59,6 +59,12 @@ def main():
     for name, fn in (("savez.npz", np.savez), ("savez_compressed.npz", np.savez_compressed)):
         fn(os.path.join(OUT, name), W=a, idx=np.array(I64, dtype="<i8"), b=np.arange(6, dtype="<f4").reshape(2, 3))
 
+    # A zip with deflated members, one of them empty (zlib must not be handed a null output buffer).
+    import zipfile
+    with zipfile.ZipFile(os.path.join(OUT, "deflated.zip"), "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in (("empty.txt", b""), ("some.txt", b"hello " * 100)):
+            z.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data, compress_type=zipfile.ZIP_DEFLATED)
+
     # Two concatenated gzip members (as `cat a.gz b.gz` or bgzip make); the second lacks a final newline.
     with open(os.path.join(OUT, "two_members.txt.gz"), "wb") as f:
         f.write(gz(b"alpha\tone\nbeta\ttwo\n") + gz(b"gamma\tthree\r\ndelta\tfour"))
