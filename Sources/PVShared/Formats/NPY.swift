@@ -193,9 +193,10 @@ public final class NPYArray {
     }
 
     /// The elements as float32; fails with a clear message for any other dtype.
-    /// The buffer points into this array's mapping: it is valid only while the NPYArray is alive. Keep the array in
-    /// a variable that is used after the buffer (or wrap the use in `withExtendedLifetime`); a chained temporary such
-    /// as `try NPYArray(path: p).floats()` dangles, since Swift may release the array right after the call.
+    /// The buffer points into this array's mapping: it is valid only while the NPYArray is alive. Hold the array in
+    /// a local variable or property for as long as the buffer is used (`withExtendedLifetime` where in doubt); a
+    /// chained temporary such as `try NPYArray(path: p).floats()` dangles, as the array is released at the end of
+    /// that expression.
     public func floats() throws -> UnsafeBufferPointer<Float> {
         guard dtype == .float32 else { throw PVError.badInput(file: name, "dtype is \(dtype.rawValue), expected float32 '<f4'") }
         return UnsafeBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: count)
