@@ -214,7 +214,7 @@ final class LineReaderTests: XCTestCase {
         var want: [String] = []
         for i in 0..<60 { let l = String(repeating: Character(UnicodeScalar(97 + i % 26)!), count: i % 13); want.append(l); text += l + (i % 3 == 0 ? "\r\n" : "\n") }
         let p = FormatTest.write(text, "b.txt", in: dir)
-        for size in [1, 2, 3, 5, 8, 64] { XCTAssertEqual(try lines(p, bufferSize: size), want, "buffer \(size)") }
+        for size in [0, 1, 2, 3, 5, 8, 64] { XCTAssertEqual(try lines(p, bufferSize: size), want, "buffer \(size)") }
     }
 
     func testNextStringValidatesUTF8AndDropsBOM() throws {

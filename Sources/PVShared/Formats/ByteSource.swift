@@ -162,7 +162,8 @@ public final class LineReader {
 
     public init(_ source: ByteSource, bufferSize: Int = 1 << 20) {
         self.source = source
-        buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
+        // At least one byte: an empty buffer could never grow (doubling 0) and next() would loop forever.
+        buf = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bufferSize, 1), alignment: 16)
     }
 
     public convenience init(path: String) throws { self.init(try ByteSource(path: path)) }
