@@ -91,9 +91,11 @@ public struct Options {
         }
         if values["version"] != nil { print("\(tool) \(pvVersion)"); exit(0) }
         if !range.contains(pos.count) {
-            let want = range.lowerBound == range.upperBound ? "\(range.lowerBound)" :
-                range.upperBound == Int.max ? "at least \(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
-            throw PVError.usage("expected \(want) input argument\(range.upperBound == 1 ? "" : "s"), got \(pos.count) (usage: \(synopsis))")
+            let (want, n) = range.lowerBound == range.upperBound ? ("\(range.lowerBound)", range.lowerBound) :
+                range.upperBound == Int.max ? ("at least \(range.lowerBound)", range.lowerBound) :
+                range.lowerBound == 0 ? ("at most \(range.upperBound)", range.upperBound) :
+                ("\(range.lowerBound) to \(range.upperBound)", range.upperBound)
+            throw PVError.usage("expected \(want) input argument\(n == 1 ? "" : "s"), got \(pos.count) (usage: \(synopsis))")
         }
         ToolContext.quiet = values["quiet"] != nil
         if let t = try intIfPresent("threads") {

@@ -59,7 +59,9 @@ public final class OutputFile {
     deinit { if !committed { abandon() } }
 
     public func write(_ buf: UnsafeRawBufferPointer) throws {
-        guard let fp, buf.count > 0 else { return }
+        guard buf.count > 0 else { return }
+        // After commit or abandon the bytes would vanish silently: make that a visible error instead.
+        guard let fp else { throw PVError.io(file: displayOut, "write after the file was closed") }
         if fwrite(buf.baseAddress, 1, buf.count, fp) != buf.count {
             throw PVError.io(file: displayOut, "write failed: \(String(cString: strerror(errno)))")
         }
@@ -82,11 +84,15 @@ public final class OutputFile {
             committed = true; fp = nil
             return
         }
-        let ok = fflush(f) == 0 && fsync(fileno(f)) == 0
-        fclose(f); fp = nil
-        guard ok else { abandon(); throw PVError.io(file: path, "write failed: \(String(cString: strerror(errno)))") }
+        // errno is read before cleanup calls (fclose, unlink) can overwrite it.
+        var ok = fflush(f) == 0 && fsync(fileno(f)) == 0
+        var err = ok ? 0 : errno
+        if fclose(f) != 0 && ok { ok = false; err = errno }
+        fp = nil
+        guard ok else { abandon(); throw PVError.io(file: path, "write failed: \(String(cString: strerror(err)))") }
         guard rename(tmpPath!, path) == 0 else {
-            abandon(); throw PVError.io(file: path, "cannot rename into place: \(String(cString: strerror(errno)))")
+            let e = errno
+            abandon(); throw PVError.io(file: path, "cannot rename into place: \(String(cString: strerror(e)))")
         }
         PendingOutputs.remove(tmpPath!)
         committed = true

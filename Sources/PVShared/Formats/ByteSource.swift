@@ -74,6 +74,8 @@ public final class ByteSource {
 
     /// Reads up to `buf.count` decompressed bytes; returns 0 only at the end of the stream.
     public func read(into buf: UnsafeMutableRawBufferPointer) throws -> Int {
+        // Nothing fits: without this the gzip loop below would spin forever waiting for output room.
+        guard buf.count > 0 else { return 0 }
         if !isGzip {
             if rawStart < rawEnd {
                 let n = min(buf.count, rawEnd - rawStart)
@@ -160,7 +162,8 @@ public final class LineReader {
 
     public init(_ source: ByteSource, bufferSize: Int = 1 << 20) {
         self.source = source
-        buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
+        // At least one byte: an empty buffer could never grow (doubling 0) and next() would loop forever.
+        buf = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bufferSize, 1), alignment: 16)
     }
 
     public convenience init(path: String) throws { self.init(try ByteSource(path: path)) }
@@ -210,7 +213,11 @@ public final class LineReader {
 
     /// The next line as a String (for small tables).
     public func nextString() throws -> String? {
-        guard let l = try next() else { return nil }
+        guard var l = try next() else { return nil }
+        // A UTF-8 byte-order mark (Excel and some Windows tools write one) is not part of the first field.
+        if lineNumber == 1 && l.count >= 3 && l[0] == 0xEF && l[1] == 0xBB && l[2] == 0xBF {
+            l = UnsafeBufferPointer(rebasing: l[3...])
+        }
         guard let s = String(validating: l, as: UTF8.self) else {
             throw PVError.badInput(file: name, line: lineNumber, "not valid UTF-8 text")
         }

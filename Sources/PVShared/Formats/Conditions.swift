@@ -64,7 +64,9 @@ public struct SplitTable {
         for (i, s) in sets.enumerated() where !["train", "val", "test", ""].contains(s) {
             throw PVError.badInput(file: name, line: t.lineNumbers[i], "set must be train, val, test or empty, got '\(s)'")
         }
-        for (i, c) in conditions.enumerated() where c != Condition.name(Condition.genes(c)) || c.isEmpty {
+        // `A+ctrl` sorts to itself but is not canonical: a control name never appears inside a combination.
+        for (i, c) in conditions.enumerated() where c != Condition.name(Condition.genes(c)) || c.isEmpty
+            || (c != Condition.control && Condition.genes(c).contains(Condition.control)) {
             throw PVError.badInput(file: name, line: t.lineNumbers[i], "condition '\(c)' is not canonical (genes sorted, joined by '+', or 'ctrl')")
         }
     }

@@ -59,6 +59,7 @@ public final class GzipWriter {
 
     /// Ends the gzip stream (the caller then commits the OutputFile).
     public func finish() throws {
+        guard !finished else { return }
         try flushPending()
         try deflateBytes(UnsafeRawBufferPointer(start: nil, count: 0), flush: Z_FINISH)
         deflateEnd(&zs)

@@ -15,6 +15,8 @@ public struct NPYHeader: Equatable {
     public var shape: [Int]
     public var count: Int { shape.reduce(1, *) }
 
+    public init(dtype: NPYDType, shape: [Int]) { self.dtype = dtype; self.shape = shape }
+
     /// Serialises a format-1.0 header (2.0 when the header is too long), padded so data starts 64-byte aligned.
     public func encoded() -> [UInt8] {
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
@@ -34,8 +36,11 @@ public struct NPYHeader: Equatable {
     /// Parses the header at the start of `bytes`; returns it and the offset of the data.
     public static func parse(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (NPYHeader, Int) {
         func bad(_ m: String, _ off: Int = 0) -> PVError { .badInput(file: name, offset: off, m) }
-        guard bytes.count >= 10, bytes[0] == 0x93, bytes[1] == 0x4e, bytes[2] == 0x55, bytes[3] == 0x4d,
-              bytes[4] == 0x50, bytes[5] == 0x59 else { throw bad("not a NumPy .npy file (bad magic)") }
+        let magic: [UInt8] = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]  // \x93NUMPY
+        let m = min(bytes.count, magic.count)
+        guard m > 0, (0..<m).allSatisfy({ bytes[$0] == magic[$0] }) else { throw bad("not a NumPy .npy file (bad magic)") }
+        // A file that stops inside the fixed preamble is a truncated .npy, not some other format.
+        guard bytes.count >= 10 else { throw bad("truncated .npy header (file has only \(bytes.count) bytes)") }
         let major = bytes[6]
         let hlen: Int, pre: Int
         switch major {
@@ -72,6 +77,13 @@ public struct NPYHeader: Equatable {
             guard let v = Int(t), v >= 0 else { throw bad("bad shape entry '\(t)'", pre) }
             shape.append(v)
         }
+        // The element and byte counts must fit in Int: a corrupt shape must not overflow into a plausible size.
+        var bytesNeeded = dtype.size
+        for v in shape {
+            let (p, o) = bytesNeeded.multipliedReportingOverflow(by: v)
+            guard !o else { throw bad("shape \(shape) is too large", pre) }
+            bytesNeeded = p
+        }
         return (NPYHeader(dtype: dtype, shape: shape), pre + hlen)
     }
 }
@@ -93,20 +105,35 @@ public final class NPYArray {
     /// Opens `path` (`-` for stdin), validating magic, version, dtype, order and that the body matches the shape.
     public init(path: String) throws {
         name = displayName(path)
-        if path == "-" {
-            let bytes = try ByteSource(path: "-").readAll()
-            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+        var fd: Int32 = -1
+        var st = stat()
+        if path != "-" {
+            fd = open(path, O_RDONLY)
+            guard fd >= 0 else { throw PVError.missingInput(file: path, "cannot open: \(String(cString: strerror(errno)))") }
+            fstat(fd, &st)
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                close(fd); throw PVError.missingInput(file: path, "is a folder, expected a .npy file")
+            }
+        }
+        // stdin, pipes and process substitution (<(...)) cannot be mapped and report size 0: read them instead,
+        // from the descriptor already open (reopening a FIFO would wait for a second writer).
+        if path == "-" || (st.st_mode & S_IFMT) != S_IFREG {
+            let bytes: [UInt8]
+            if path == "-" { bytes = try ByteSource(path: "-").readAll() } else {
+                defer { close(fd) }
+                bytes = try NPYArray.readAll(fd, name: name)
+            }
+            if bytes.isEmpty { throw PVError.badInput(file: name, "empty input, expected a NumPy .npy array") }
+            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 64)
             bytes.withUnsafeBytes { buf.copyMemory(from: $0) }
             owned = buf; base = nil; mappedLength = 0
-            let (h, off) = try NPYArray.validate(UnsafeRawBufferPointer(rebasing: buf[0..<bytes.count]), name: name)
-            header = h; data = UnsafeRawPointer(buf.baseAddress! + off)
+            do {
+                let (h, off) = try NPYArray.validate(UnsafeRawBufferPointer(buf), name: name)
+                header = h; data = UnsafeRawPointer(buf.baseAddress! + off)
+            } catch { buf.deallocate(); throw error }
             return
         }
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw PVError.missingInput(file: path, "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var st = stat()
-        fstat(fd, &st)
         let size = Int(st.st_size)
         guard size > 0 else { throw PVError.badInput(file: path, "empty file, expected a NumPy .npy array") }
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
@@ -136,6 +163,20 @@ public final class NPYArray {
         owned?.deallocate()
     }
 
+    private static func readAll(_ fd: Int32, name: String) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw PVError.io(file: name, "read failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+        }
+    }
+
     private static func validate(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (NPYHeader, Int) {
         let (h, off) = try NPYHeader.parse(bytes, name: name)
         let need = h.count * h.dtype.size
@@ -152,12 +193,16 @@ public final class NPYArray {
     }
 
     /// The elements as float32; fails with a clear message for any other dtype.
+    /// The buffer points into this array's mapping: it is valid only while the NPYArray is alive. Hold the array in
+    /// a local variable or property for as long as the buffer is used (`withExtendedLifetime` where in doubt); a
+    /// chained temporary such as `try NPYArray(path: p).floats()` dangles, as the array is released at the end of
+    /// that expression.
     public func floats() throws -> UnsafeBufferPointer<Float> {
         guard dtype == .float32 else { throw PVError.badInput(file: name, "dtype is \(dtype.rawValue), expected float32 '<f4'") }
         return UnsafeBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: count)
     }
 
-    /// A 2-D float32 array as (rows, cols, elements).
+    /// A 2-D float32 array as (rows, cols, elements); `values` has the same lifetime rule as `floats()`.
     public func matrix() throws -> (rows: Int, cols: Int, values: UnsafeBufferPointer<Float>) {
         guard shape.count == 2 else { throw PVError.badInput(file: name, "expected a 2-D array, got shape \(shape)") }
         return (shape[0], shape[1], try floats())

@@ -50,17 +50,23 @@ public struct NPZ {
             }
             let crc = Int(m.bytes.withUnsafeBytes { crc32Of($0) })
             let nameBytes = Array(m.name.utf8)
+            // Bit 11: the name is UTF-8 (without it readers decode non-ASCII names as CP437).
+            let flags = nameBytes.allSatisfy { $0 < 0x80 } ? 0 : 0x800
             let offset = body.count
-            u32(0x04034b50, &body); u16(20, &body); u16(0, &body); u16(0, &body)
+            u32(0x04034b50, &body); u16(20, &body); u16(flags, &body); u16(0, &body)
             u16(dosTime, &body); u16(dosDate, &body); u32(crc, &body)
             u32(m.bytes.count, &body); u32(m.bytes.count, &body)
             u16(nameBytes.count, &body); u16(0, &body); body += nameBytes
             body += m.bytes
-            u32(0x02014b50, &central); u16(20, &central); u16(20, &central); u16(0, &central); u16(0, &central)
+            u32(0x02014b50, &central); u16(20, &central); u16(20, &central); u16(flags, &central); u16(0, &central)
             u16(dosTime, &central); u16(dosDate, &central); u32(crc, &central)
             u32(m.bytes.count, &central); u32(m.bytes.count, &central)
             u16(nameBytes.count, &central); u16(0, &central); u16(0, &central); u16(0, &central); u16(0, &central)
             u32(0, &central); u32(offset, &central); central += nameBytes
+        }
+        // The end record holds 32-bit offsets and a 16-bit count: past them the archive would be silently corrupt.
+        guard body.count < Int(UInt32.max), central.count < Int(UInt32.max), members.count < 0xFFFF else {
+            throw PVError.io(file: path, "archive exceeds 4 GiB or 65535 members (zip64 not supported)")
         }
         var end: [UInt8] = []
         u32(0x06054b50, &end); u16(0, &end); u16(0, &end); u16(members.count, &end); u16(members.count, &end)
@@ -80,6 +86,9 @@ public struct NPZ {
         func bad(_ m: String, _ off: Int? = nil) -> PVError { .badInput(file: name, offset: off, "not a valid .npz (zip) archive: \(m)") }
         func r16(_ o: Int) -> Int { Int(data[o]) | Int(data[o + 1]) << 8 }
         func r32(_ o: Int) -> Int { r16(o) | r16(o + 2) << 16 }
+        if data.count >= 6 && data[0] == 0x93 && Array(data[1..<6]) == Array("NUMPY".utf8) {
+            throw PVError.badInput(file: name, "is a single .npy array, expected a .npz archive")
+        }
         guard data.count >= 22 else { throw bad("too short") }
         var eocd = -1
         var i = data.count - 22
@@ -89,6 +98,9 @@ public struct NPZ {
         }
         guard eocd >= 0 else { throw bad("no end-of-central-directory record (truncated?)") }
         let n = r16(eocd + 10), cdSize = r32(eocd + 12), cdOff = r32(eocd + 16)
+        if n == 0xFFFF || cdSize == 0xFFFF_FFFF || cdOff == 0xFFFF_FFFF {
+            throw bad("zip64 archive (over 4 GiB or 65535 members) is not supported", eocd)
+        }
         guard cdOff + cdSize <= eocd else { throw bad("central directory out of range", eocd) }
         var p = cdOff
         for _ in 0..<n {
@@ -115,7 +127,8 @@ public struct NPZ {
     }
 
     private static func inflateRaw(_ data: [UInt8], _ start: Int, _ csize: Int, _ usize: Int, name: String) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: usize)
+        // At least one byte of room: zlib rejects a null output pointer, which an empty array would give.
+        var out = [UInt8](repeating: 0, count: max(usize, 1))
         var zs = z_stream()
         guard inflateInit2_(&zs, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw PVError.io(file: name, "zlib init failed")
@@ -130,7 +143,11 @@ public struct NPZ {
                 return inflate(&zs, Z_FINISH)
             }
         }
-        guard rc == Z_STREAM_END else { throw PVError.badInput(file: name, "corrupt deflate data (\(rc))") }
+        guard rc == Z_STREAM_END, Int(zs.total_out) == usize else {
+            let msg = zs.msg.map { String(cString: $0) } ?? "zlib error \(rc)"
+            throw PVError.badInput(file: name, "corrupt compressed member: \(msg)")
+        }
+        if usize == 0 { out.removeAll() }
         return out
     }
 }

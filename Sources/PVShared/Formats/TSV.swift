@@ -70,6 +70,8 @@ public struct Feature: Equatable {
     public var id: String
     public var symbol: String
     public var type: String
+
+    public init(id: String, symbol: String, type: String = "Gene Expression") { self.id = id; self.symbol = symbol; self.type = type }
 }
 
 /// Reads a 10x features file with 1, 2 or 3 (or more) tab-separated columns and no header; plain or gzip.

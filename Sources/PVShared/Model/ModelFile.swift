@@ -47,6 +47,11 @@ public struct ModelFile {
         m["version"] = pvVersion
         m["tool"] = ToolContext.name
         m["command"] = ToolContext.commandLine
+        // Checked first: NaN, infinity or a non-JSON value would otherwise fail deep in Foundation (an uncatchable
+        // exception on Darwin) or with an unhelpful message.
+        guard JSONSerialization.isValidJSONObject(m) else {
+            throw PVError.io(file: path, "cannot encode meta.json: a value is not JSON (NaN, infinity or an unsupported type)")
+        }
         let json: Data
         do { json = try JSONSerialization.data(withJSONObject: m, options: [.sortedKeys, .prettyPrinted]) } catch {
             throw PVError.io(file: path, "cannot encode meta.json: \(error)")
