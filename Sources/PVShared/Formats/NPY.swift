@@ -158,10 +158,9 @@ public final class NPYArray {
         } catch { buf.deallocate(); throw error }
     }
 
-    deinit {
-        if let base { munmap(base, mappedLength) }
-        owned?.deallocate()
-    }
+    // The mapping (or owned copy) is deliberately kept until the process exits: Swift may release an object right
+    // after its last use, before buffers handed out by `floats()`/`matrix()` are done with, and a tool reads each
+    // input once, so unmapping early buys nothing and risks a use-after-free under -O.
 
     private static func readAll(_ fd: Int32, name: String) throws -> [UInt8] {
         var out: [UInt8] = []
@@ -193,10 +192,7 @@ public final class NPYArray {
     }
 
     /// The elements as float32; fails with a clear message for any other dtype.
-    /// The buffer points into this array's mapping: it is valid only while the NPYArray is alive. Hold the array in
-    /// a local variable or property for as long as the buffer is used (`withExtendedLifetime` where in doubt); a
-    /// chained temporary such as `try NPYArray(path: p).floats()` dangles, as the array is released at the end of
-    /// that expression.
+    /// The buffer points into the array's mapping, which stays valid until the process exits (never unmapped).
     public func floats() throws -> UnsafeBufferPointer<Float> {
         guard dtype == .float32 else { throw PVError.badInput(file: name, "dtype is \(dtype.rawValue), expected float32 '<f4'") }
         return UnsafeBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: count)
