@@ -40,8 +40,10 @@ build: deps
 test: build
 	$(SWIFT) test -c release --disable-swift-testing
 
+# Benchmarks print ratios measured in one run (pv vs scanpy, pv vs OpenBLAS peak and PyTorch); see bench/*/README.md.
 bench: build
-	bash bench/run.sh
+	bash bench/normalize/run.sh
+	bash bench/train/run.sh --bin $(BIN)
 
 # The pipeline. Each stage is one tool; intermediate files are .npy/.npz/.tsv that numpy and pandas read.
 $(OUT)/expr.npy: | build
