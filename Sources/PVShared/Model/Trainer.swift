@@ -154,7 +154,7 @@ public final class Trainer {
                     let what = t.named.filter { !$0.1.isFinite }.map { $0.0 }.joined(separator: ", ")
                     let keep = checkpointPath != nil && epochsDone > 0 && settings.checkpointEvery > 0
                         ? "; the last good checkpoint (epoch \(epochsDone / settings.checkpointEvery * settings.checkpointEvery)) is kept in \(checkpointPath!)"
-                        : "; no checkpoint was written (use --checkpoint-every)"
+                        : settings.checkpointEvery > 0 ? "; no checkpoint had been written yet" : "; no checkpoint was written (use --checkpoint-every)"
                     throw PVError.numerical("training diverged: non-finite loss (\(what)) at epoch \(e + 1), step \(step + 1)\(keep); try a smaller --lr")
                 }
                 vae.backward(beta: bt, alpha: at)
@@ -188,7 +188,8 @@ public final class Trainer {
                               e, epochs, step, totalSteps, sums.loss / c, sums.mse / c, sums.mse0 / c, sums.klResp / c,
                               sums.klResp0 / c, sums.klInv / c, sums.klInv0 / c, sums.align / c)
             if let val { line += String(format: " val %.4f", val) }
-            info(line + " | " + rate(start: start, startStep: startStep))
+            // Every epoch up to 100 epochs, else about 100 lines in all (and always the last).
+            if epochs <= 100 || e % ((epochs + 99) / 100) == 0 || e == epochs { info(line + " | " + rate(start: start, startStep: startStep)) }
             if let p = checkpointPath, settings.checkpointEvery > 0, e % settings.checkpointEvery == 0 || settings.stopAfterEpoch == e {
                 try checkpointFile().write(p)
             }
@@ -251,7 +252,8 @@ public final class Trainer {
         guard f.kind == "pvae", let st = f.meta["train_state"] as? [String: Any] else {
             throw PVError.badInput(file: file, "not a pv-train checkpoint (no training state); write one with --checkpoint-every")
         }
-        let mine = meta()["hyper"] as! [String: Any]
+        // Round-trip through JSON so both sides have the types JSONSerialization reads back.
+        let mine = (try? JSONSerialization.jsonObject(with: JSONSerialization.data(withJSONObject: meta()["hyper"] as! [String: Any]))) as? [String: Any] ?? [:]
         let theirs = f.meta["hyper"] as? [String: Any] ?? [:]
         for k in mine.keys.sorted() {
             let a = "\(mine[k]!)", b = theirs[k].map { "\($0)" } ?? "(absent)"
