@@ -213,3 +213,36 @@ final class ModelRobustnessTests: XCTestCase {
         XCTAssertEqual(try readNPYFloats(out2.appendingPathComponent("pred.npy").path).1, vals)
     }
 }
+
+final class ModelBadInputTests: XCTestCase {
+    func testTrainRejectsBadInputsAndLeavesNoOutput() throws {
+        let (dir, expr, split) = try ModelRobustnessTests.screenDir()
+        let out = dir.appendingPathComponent("m.npz").path
+        let before = TestSupport.files(in: dir)
+        let one = try TestSupport.run("pv-train", ["--out", out, expr])
+        XCTAssertEqual(one.status, 64)
+        XCTAssertTrue(one.stderr.hasPrefix("pv-train: expected 2 input arguments"), one.stderr)
+        // A split with fewer rows than expr.npy.
+        let lines = try String(contentsOfFile: split, encoding: .utf8).split(separator: "\n")
+        let short = dir.appendingPathComponent("short.tsv").path
+        try (lines.dropLast(5).joined(separator: "\n") + "\n").write(toFile: short, atomically: true, encoding: .utf8)
+        let r = try TestSupport.run("pv-train", ["--out", out, expr, short])
+        XCTAssertEqual(r.status, 65)
+        XCTAssertTrue(r.stderr.contains("has 915 cells but"), r.stderr)
+        // No single-gene training cells: nothing to learn targets from.
+        let noSingles = dir.appendingPathComponent("nosingles.tsv").path
+        let edited = lines.map { l -> String in
+            let f = l.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 5, f[3] == "train", f[2] != "ctrl", !f[2].contains("+") else { return String(l) }
+            return [f[0], f[1], f[2], "val", f[4]].joined(separator: "\t")
+        }
+        try (edited.joined(separator: "\n") + "\n").write(toFile: noSingles, atomically: true, encoding: .utf8)
+        let n = try TestSupport.run("pv-train", ["--out", out, expr, noSingles])
+        XCTAssertEqual(n.status, 65)
+        XCTAssertTrue(n.stderr.contains("no single-gene perturbation in set 'train'"), n.stderr)
+        let bad = try TestSupport.run("pv-train", ["--out", out, "--u-compose", "sum", expr, split])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertEqual(bad.stderr, "pv-train: option --u-compose: expected one of mlp, additive, got 'sum'\n")
+        XCTAssertEqual(TestSupport.files(in: dir), (before + ["nosingles.tsv", "short.tsv"]).sorted())
+    }
+}

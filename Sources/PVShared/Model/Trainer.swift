@@ -12,13 +12,18 @@ public struct TrainSettings {
     public var seed: UInt64 = 0
     public var checkpointEvery = 0
     public var selectOnVal = true
+    /// `predict`: mean squared error between the predicted mean of each validation condition (from the prior, on a
+    /// fixed sample of control cells and noise) and the mean of its validation cells. `recon`: reconstruction MSE of
+    /// the validation cells through the model with their own u (posterior means).
+    public var valMetric = "predict"
     /// Hidden test hook: stop (as if killed) after this many epochs, leaving the checkpoint.
     public var stopAfterEpoch: Int?
     public init() {}
 
     public var dict: [String: Any] {
         var d: [String: Any] = ["epochs": epochs, "batch": batch, "lr": Double(lr), "beta": Double(beta),
-                                "alpha": Double(alpha), "seed": Int(seed), "select_on_val": selectOnVal]
+                                "alpha": Double(alpha), "seed": Int(seed), "select_on_val": selectOnVal,
+                                "val_metric": valMetric]
         if let steps { d["steps"] = steps }
         return d
     }
@@ -98,9 +103,14 @@ public final class Trainer {
         return nU
     }
 
-    /// Mean reconstruction MSE of the validation cells through the model with their own u (posterior means).
+    /// The validation loss of the current weights (nil without validation cells); see `TrainSettings.valMetric`.
     public func validationLoss() -> Double? {
         guard !data.valRows.isEmpty else { return nil }
+        return settings.valMetric == "recon" ? reconstructionLoss() : predictionLoss()
+    }
+
+    /// Mean reconstruction MSE of the validation cells through the model with their own u (posterior means).
+    func reconstructionLoss() -> Double {
         var total = 0.0
         let B = vae.maxRows
         var i = 0
@@ -113,6 +123,50 @@ public final class Trainer {
             i += n
         }
         return total / Double(data.valRows.count)
+    }
+
+    /// Validation conditions, the mean of their validation cells, a fixed control sample and fixed noise.
+    lazy var valSetup: (conds: [Int], means: [Float], controls: [Int], eps: [Float]) = {
+        var byCond: [Int: [Int]] = [:]
+        for (k, r) in data.valRows.enumerated() { byCond[data.valCondition[k], default: []].append(r) }
+        let conds = byCond.keys.sorted()
+        var means = [Float](repeating: 0, count: conds.count * G)
+        for (ci, c) in conds.enumerated() {
+            let rows = byCond[c]!
+            var acc = [Double](repeating: 0, count: G)
+            for r in rows { for j in 0..<G { acc[j] += Double(expr[r * G + j]) } }
+            for j in 0..<G { means[ci * G + j] = Float(acc[j] / Double(rows.count)) }
+        }
+        var rng = RNG(seed: settings.seed, stream: 0x7661_6c)
+        let n = min(vae.maxRows, data.controlRows.count)
+        let controls = rng.sample(data.controlRows.count, n).map { data.controlRows[$0] }
+        var eps = [Float](repeating: 0, count: n * vae.cfg.latentResp)
+        for i in eps.indices { eps[i] = rng.normal() }
+        return (conds, means, controls, eps)
+    }()
+
+    /// Mean over validation conditions of the MSE between the predicted mean (prior, fixed controls and noise)
+    /// and the mean of the condition's validation cells: the accuracy that prediction needs, on seen conditions.
+    func predictionLoss() -> Double {
+        let v = valSetup
+        let n = v.controls.count, dN = vae.cfg.latentResp
+        var total = 0.0
+        for (ci, c) in v.conds.enumerated() {
+            for k in 0..<n { loadRow(v.controls[k], into: k); vae.uIdx.p[k] = 1 }
+            vae.unets.setLabel(0, targets: [])
+            vae.unets.setLabel(1, targets: data.conditionTargets[c])
+            v.eps.withUnsafeBufferPointer { vae.epsResp.p.update(from: $0.baseAddress!, count: n * dN) }
+            vae.predictPrior(rows: n, labels: 2)
+            var s = 0.0
+            for j in 0..<G {
+                var m: Float = 0
+                for k in 0..<n { m += vae.xh.p[k * G + j] }
+                let e = Double(m / Float(n) - v.means[ci * G + j])
+                s += e * e
+            }
+            total += s / Double(G)
+        }
+        return total / Double(max(v.conds.count, 1))
     }
 
     /// True when every planned step has run (false after --stop-after-epoch).
