@@ -104,10 +104,16 @@ final class ModelRobustnessTests: XCTestCase {
         p.arguments = args + ["--out", killed]
         p.standardError = FileHandle.nullDevice
         try p.run()
-        usleep(150_000)
+        // Kill it as soon as a first checkpoint exists (mid-epoch or mid-write: both must be safe).
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: killed) && p.isRunning && waited < 30_000 { usleep(2_000); waited += 2 }
+        let wasRunning = p.isRunning
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
-        let resume = FileManager.default.fileExists(atPath: killed) ? ["--resume", killed] : []
+        XCTAssertTrue(wasRunning, "training finished before it could be killed; make the run longer")
+        let ck = try ModelFile(path: killed)
+        XCTAssertNotNil(ck.meta["train_state"], "the file left by the killed run is a checkpoint")
+        let resume = ["--resume", killed]
         let r = try TestSupport.run("pv-train", args + ["--out", killed] + resume)
         XCTAssertEqual(r.status, 0, r.stderr)
         let a = try Self.tensors(full), b = try Self.tensors(killed)
