@@ -316,6 +316,9 @@ public final class Trainer {
         guard f.genes == genes, f.targets == data.targets else {
             throw PVError.usage("--resume \(file): the checkpoint was trained on other genes or targets than these inputs")
         }
+        if let t = f.meta["threads"] as? Int, t != Parallel.threads {
+            warn("--resume \(file): the checkpoint ran with --threads \(t), this run with \(Parallel.threads); the result will not be bit-identical to an uninterrupted run")
+        }
         let P = vae.store.count
         func restore(_ name: String, _ buf: FloatBuffer) throws {
             let v = try f.tensor(name, shape: [P], file: file)
