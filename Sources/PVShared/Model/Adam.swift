@@ -11,7 +11,8 @@ public final class Adam {
 
     public init(count: Int, lr: Float) { self.lr = lr; m = FloatBuffer(count); v = FloatBuffer(count) }
 
-    public func step(params: FloatBuffer, grads: FloatBuffer) {
+    /// One update. With `zeroGrads` the gradients are cleared in the same pass (saves a separate sweep per step).
+    public func step(params: FloatBuffer, grads: FloatBuffer, zeroGrads: Bool = false) {
         t += 1
         let b1 = beta1, b2 = beta2, e = eps
         let c1 = 1 - Float(pow(Double(b1), Double(t))), c2 = 1 - Float(pow(Double(b2), Double(t)))
@@ -31,6 +32,7 @@ public final class Adam {
                 UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: SIMD8<Float>.self)
                 UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: SIMD8<Float>.self)
                 UnsafeMutableRawPointer(p + i).storeBytes(of: pi, as: SIMD8<Float>.self)
+                if zeroGrads { UnsafeMutableRawPointer(g + i).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self) }
                 i += 8
             }
             while i < range.upperBound {
@@ -39,6 +41,7 @@ public final class Adam {
                 let vi = b2 * v[i] + (1 - b2) * gi * gi
                 m[i] = mi; v[i] = vi
                 p[i] -= a * mi / (vi.squareRoot() * rc2 + e)
+                if zeroGrads { g[i] = 0 }
                 i += 1
             }
         }

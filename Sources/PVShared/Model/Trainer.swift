@@ -202,7 +202,7 @@ public final class Trainer {
                 rng.fillNormal(vae.epsResp.p, 2 * n * dN)
                 let bt = Annealing.beta(step: step, total: totalSteps, final: settings.beta)
                 let at = Annealing.alpha(step: step, total: totalSteps, final: settings.alpha)
-                vae.store.grads.zero()
+                // Gradients are zero here: allocated zero, and cleared by Adam's fused pass after every step.
                 let t = vae.forward(n1: n, n2: n, labels: nU, beta: bt, alpha: at)
                 guard t.loss.isFinite else {
                     let what = t.named.filter { !$0.1.isFinite }.map { $0.0 }.joined(separator: ", ")
@@ -212,7 +212,7 @@ public final class Trainer {
                     throw PVError.numerical("training diverged: non-finite loss (\(what)) at epoch \(e + 1), step \(step + 1)\(keep); try a smaller --lr")
                 }
                 vae.backward(beta: bt, alpha: at)
-                adam.step(params: vae.store.params, grads: vae.store.grads)
+                adam.step(params: vae.store.params, grads: vae.store.grads, zeroGrads: true)
                 step += 1; b += 1
                 let w = Double(n)
                 sums.loss += t.loss * w; sums.mse += t.mse * w; sums.mse0 += t.mse0 * w
