@@ -4,8 +4,8 @@
     python3 bench/reference/check_gradients.py .build/release [--tol 1e-4] [--keep DIR] [--seed 7]
 
 For each model variant (u-networks mlp|additive x decoder mlp|additive) it
-  1. writes a small random screen (G=50 genes, K=6 targets, singles and doubles, controls: expr.npy, split.tsv),
-  2. runs `pv-train --init-only` with small widths (--hidden 16 --latent-inv 5 --latent-resp 3) for the initial
+  1. writes a small random screen (G=50 genes, K=8 targets, singles and doubles, controls: expr.npy, split.tsv),
+  2. runs `pv-train --init-only` with small widths (--hidden 16 --latent-inv 5 --latent-resp 4) for the initial
      weights, and checks them against MODEL_SPEC.md's initialisation (uniform in ±1/sqrt(fan_in)),
   3. builds one fixed batch (x, x0, u with repeated, double and control-like labels, fixed noises, coef = (β, α)),
   4. runs `pv-train --grad-check BATCH.npz --out GRADS.npz MODEL.npz`,
@@ -13,12 +13,16 @@ For each model variant (u-networks mlp|additive x decoder mlp|additive) it
      float32 to show the float32 noise floor) and compares, tensor by tensor.
 The error of a tensor is max|pv − torch64| / max|torch64| (normwise, so entries that are zero by structure do not
 blow up); a term's error is |pv − torch64| / max(|torch64|, 1e-6). The run passes when every error is within --tol.
-It also round-trips a model written by pvae.py through pv's --grad-check (pv reads the reference's model files).
+It also round-trips a model written by pvae.py through pv's --grad-check (pv reads the reference's model files),
+and with --mutants checks that small deliberate errors in the reference (LeakyReLU slope, packing order of Λ_νν and
+Λ_νι, a 0.1% change of log β_ν in KL_ν) are each caught, so that a pass means something.
 
 Exit status: 0 when everything matches (or when torch is not installed: prints "skipped: torch not installed"),
 1 on a mismatch, 2 when pv could not be run.
 """
 import argparse
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -36,11 +40,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pvae  # noqa: E402
 
 TERMS = ["loss", "mse", "mse0", "kl_resp", "kl_resp0", "kl_inv", "kl_inv0", "align"]
-G, K, H, DI, DN = 50, 6, 16, 5, 3
+G, K, H, DI, DN = 50, 8, 16, 5, 4   # d_ν = 4: the smallest size where row- and column-major packing of Λ_νν differ
 
 
 def make_screen(d, rng):
-    """A small random screen: 6 targets with single cells, two doubles, a test double and controls."""
+    """A small random screen: 8 targets with single cells, two doubles, a test double and controls."""
     targets = [f"T{i}" for i in range(K)]
     conds = ["ctrl"] * 40 + [t for t in targets for _ in range(12)] + ["T0+T1"] * 12 + ["T2+T4"] * 12
     sets = ["train"] * len(conds)
@@ -64,7 +68,7 @@ def make_screen(d, rng):
 
 def make_batch(X, conds, targets, rng, beta, alpha, B=8):
     """Fixed batch: labels include a repeated single, doubles and one all-zero label (a control given as perturbed)."""
-    labels = ["T0", "T0", "T3", "T0+T1", "T2+T4", "T5", "ctrl", "T1"][:B]
+    labels = ["T0", "T0", "T3", "T0+T1", "T2+T4", "T7", "ctrl", "T6"][:B]
     rows, u = [], np.zeros((B, K), np.float32)
     for r, lab in enumerate(labels):
         cand = [i for i, c in enumerate(conds) if c == lab]
@@ -170,6 +174,45 @@ def compare(pv, batch, model_path, tol, label, failures):
         failures.append(f"{label}: extra gradients {extra}")
 
 
+def _patch(obj, attr, value):
+    old = getattr(obj, attr)
+    setattr(obj, attr, value)
+    return lambda: setattr(obj, attr, old)
+
+
+def _mut_tril():
+    orig = pvae.PVAE.__init__
+
+    def init(self, cfg):
+        orig(self, cfg)
+        r, c = torch.triu_indices(cfg.dN, cfg.dN, offset=1)   # column-major order of the strict lower triangle
+        self.tril_r, self.tril_c = c, r
+    return _patch(pvae.PVAE, "__init__", init)
+
+
+def _mut_lni():
+    orig = pvae.PVAE.unets
+
+    def unets(self, U):
+        a, b, c, d = orig(self, U)
+        return a, b.reshape(-1, self.cfg.dI, self.cfg.dN).transpose(1, 2), c, d
+    return _patch(pvae.PVAE, "unets", unets)
+
+
+def _mut_kl():
+    orig = pvae.kl_prior
+    return _patch(pvae, "kl_prior", lambda mu, lv, lp: orig(mu, lv, None if lp is None else 0.999 * lp))
+
+
+# Small deliberate errors in the reference that the comparison must detect (--mutants), so a pass means something.
+MUTANTS = {
+    "LeakyReLU slope 0.21 instead of 0.2": lambda: _patch(pvae, "SLOPE", 0.21),
+    "Λ_νν packed column-major": _mut_tril,
+    "Λ_νι reshaped column-major": _mut_lni,
+    "log β_ν scaled by 0.999 in KL_ν": _mut_kl,
+}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("bin", help="folder with pv's executables (e.g. .build/release)")
@@ -178,6 +221,8 @@ def main():
     ap.add_argument("--beta", type=float, default=0.5, help="KL weight in the checked loss (large, so KL gradients count)")
     ap.add_argument("--alpha", type=float, default=0.8, help="alignment weight in the checked loss")
     ap.add_argument("--keep", default=None, help="keep the files in this folder")
+    ap.add_argument("--mutants", action="store_true",
+                    help="also check that deliberate small errors in the reference are caught")
     ap.add_argument("--variants", default="mlp/mlp,additive/mlp,mlp/additive,additive/additive",
                     help="comma-separated u_compose/decoder pairs")
     args = ap.parse_args()
@@ -220,6 +265,22 @@ def main():
     gpath = os.path.join(work, "grads-from-torch.npz")
     run([train, "--grad-check", bpath, "--out", gpath, "--quiet", "--threads", "1", rpath])
     compare(dict(np.load(gpath)), batch, rpath, args.tol, "torch-written model", failures)
+
+    if args.mutants:
+        print("== mutants of the reference (each must be caught)")
+        mpath = os.path.join(work, "model-mlp-mlp.npz")
+        pv = dict(np.load(os.path.join(work, "grads-mlp-mlp.npz")))
+        for name, patch in MUTANTS.items():
+            undo = patch()
+            caught = []
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    compare(pv, batch, mpath, args.tol, name, caught)
+            finally:
+                undo()
+            print(f"  {name:<40} {'caught (' + str(len(caught)) + ' mismatches)' if caught else 'NOT CAUGHT'}")
+            if not caught:
+                failures.append(f"mutant '{name}' was not caught: the oracle is not sensitive enough")
 
     print()
     if failures:

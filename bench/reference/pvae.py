@@ -439,7 +439,7 @@ def loss_and_grads(model, batch, double=False):
     total, terms = model.loss(b["x"], b["u"], b["eps_inv"], b["eps_resp"], b["x0"], b["eps_inv0"], b["eps_resp0"],
                               beta, alpha)
     total.backward()
-    out = {k: np.array([float(v)]) for k, v in terms.items()}
+    out = {k: np.array([float(v.detach())]) for k, v in terms.items()}
     for n, p in model.named_tensors():
         out["grad." + n] = p.grad.detach().numpy().copy()
     return out
