@@ -331,7 +331,7 @@ def train(args):
             total.backward()
             opt.step()
             if t + 1 == min(args.warmup, T - 1) or (timed_from is None and args.warmup <= 0):
-                timed_from = (t + 1, time.perf_counter())
+                timed_from = (t + 1, time.perf_counter(), time.process_time())
             sums += np.array([float(v.detach()) for v in terms.values()])
             nb += 1
             t += 1
@@ -345,8 +345,10 @@ def train(args):
     elapsed = time.time() - t0
     if timed_from is not None and t > timed_from[0]:
         rate = (t - timed_from[0]) / (time.perf_counter() - timed_from[1])
+        cpu = (t - timed_from[0]) / max(time.process_time() - timed_from[2], 1e-9)
         res = dict(impl="torch", torch=torch.__version__, threads=args.threads, genes=G, targets=K, batch=B,
-                   steps_timed=t - timed_from[0], steps_per_s=rate, cells_per_s=rate * B, rows_per_s=rate * 2 * B)
+                   steps_timed=t - timed_from[0], steps_per_s=rate, cells_per_s=rate * B, rows_per_s=rate * 2 * B,
+                   steps_per_cpu_s=cpu)
         if args.json:
             print(json.dumps(res))
     genes_path = os.path.join(os.path.dirname(os.path.abspath(args.expr)), "genes.tsv")

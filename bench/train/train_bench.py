@@ -17,6 +17,7 @@ targets and 100 doubles, no validation cells so that no validation pass is timed
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -94,21 +95,23 @@ def step_flops(G, K, H, dI, dN, B, U):
 def run_pv(bin_dir, data, steps, threads, seed, out):
     cmd = [os.path.join(bin_dir, "pv-train"), "--threads", str(threads), "--steps", str(steps), "--seed", str(seed),
            "--quiet", "--out", out, os.path.join(data, "expr.npy"), os.path.join(data, "split.tsv")]
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
     dt = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         sys.exit(f"train_bench: pv-train failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr}")
-    return dt
+    return dt, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def pv_rate(bin_dir, data, steps, threads, seed, work):
     base = max(10, steps // 10)
     out = os.path.join(work, "pv-model.npz")
-    t1 = run_pv(bin_dir, data, base, threads, seed, out)
-    t2 = run_pv(bin_dir, data, base + steps, threads, seed, out)
+    t1, c1 = run_pv(bin_dir, data, base, threads, seed, out)
+    t2, c2 = run_pv(bin_dir, data, base + steps, threads, seed, out)
     os.remove(out)
-    return steps / max(t2 - t1, 1e-9), t1, t2
+    return steps / max(t2 - t1, 1e-9), steps / max(c2 - c1, 1e-9)
 
 
 def torch_rate(data, steps, threads, seed, work, warmup=5):
@@ -120,7 +123,8 @@ def torch_rate(data, steps, threads, seed, work, warmup=5):
     if p.returncode != 0:
         sys.exit(f"train_bench: reference training failed: {' '.join(cmd)}\n{p.stderr}")
     os.remove(out)
-    return json.loads(p.stdout.strip().splitlines()[-1])["steps_per_s"]
+    r = json.loads(p.stdout.strip().splitlines()[-1])
+    return r["steps_per_s"], r["steps_per_cpu_s"]
 
 
 def sgemm(probe, threads, U, a):
@@ -174,7 +178,7 @@ def main():
     threads = [int(t) for t in a.threads.split(",")]
     rows = []
     for T in threads:
-        best = {"sgemm": None, "pv": 0.0, "torch": 0.0}
+        best = {"sgemm": None, "pv": 0.0, "torch": 0.0, "pv_cpu": 0.0, "torch_cpu": 0.0}
         for rep in range(a.repeat):
             s = sgemm(probe, T, U, a)
             if abs(s["step_gflop"] * 1e9 - flop) / flop > 0.02:
@@ -182,18 +186,21 @@ def main():
                       f"{flop / 1e9:.4f}", file=sys.stderr)
             if best["sgemm"] is None or s["step_gflops"] > best["sgemm"]["step_gflops"]:
                 best["sgemm"] = s
-            r, t1, t2 = pv_rate(a.bin, a.data, a.steps, T, a.seed, a.data)
+            r, rc = pv_rate(a.bin, a.data, a.steps, T, a.seed, a.data)
             best["pv"] = max(best["pv"], r)
-            msg = f"  [{T} threads, run {rep + 1}] sgemm {s['step_gflops']:.1f} GFLOP/s, pv {r:.2f} steps/s"
+            best["pv_cpu"] = max(best["pv_cpu"], rc)
+            msg = (f"  [{T} threads, run {rep + 1}] sgemm {s['step_gflops']:.1f} GFLOP/s, "
+                   f"pv {r:.2f} steps/s ({rc:.2f} per CPU-s)")
             if have_torch:
-                tr = torch_rate(a.data, a.steps // 2, T, a.seed, a.data)
+                tr, trc = torch_rate(a.data, a.steps // 2, T, a.seed, a.data)
                 best["torch"] = max(best["torch"], tr)
-                msg += f", torch {tr:.2f} steps/s"
+                best["torch_cpu"] = max(best["torch_cpu"], trc)
+                msg += f", torch {tr:.2f} steps/s ({trc:.2f} per CPU-s)"
             print(msg + f" (load {os.getloadavg()[0]:.2f})", flush=True)
         rows.append((T, best))
     print()
     print(f"{'threads':>7} {'impl':<14} {'steps/s':>8} {'cells/s':>8} {'rows/s':>8} {'GFLOP/s':>8} "
-          f"{'of sgemm':>9} {'pv/torch':>9}")
+          f"{'of sgemm':>9} {'pv/torch':>9} {'steps/CPU-s':>12} {'GFLOP/CPU-s':>12} {'pv/torch':>9}")
     for T, b in rows:
         s = b["sgemm"]
         sg = s["step_gflops"]
@@ -205,10 +212,20 @@ def main():
             if r == 0:
                 continue
             ratio = f"{b['pv'] / b['torch']:.2f}x" if impl == "pv" and b["torch"] > 0 else ""
+            rc = b[impl + "_cpu"]
+            ratio_c = f"{b['pv_cpu'] / b['torch_cpu']:.2f}x" if impl == "pv" and b["torch_cpu"] > 0 else ""
             print(f"{T:>7} {impl:<14} {r:>8.2f} {r * B:>8.0f} {r * 2 * B:>8.0f} {r * flop / 1e9:>8.1f} "
-                  f"{100 * r * flop / 1e9 / sg:>8.0f}% {ratio:>9}")
+                  f"{100 * r * flop / 1e9 / sg:>8.0f}% {ratio:>9} {rc:>12.2f} {rc * flop / 1e9:>12.1f} {ratio_c:>9}")
+    for T, b in rows:
+        one = next((bb for TT, bb in rows if TT == 1), None)
+        if T > 1 and b["torch_cpu"] and one and one["torch_cpu"] and b["torch_cpu"] < 0.5 * one["torch_cpu"]:
+            print(f"note: torch at {T} threads used {one['torch_cpu'] / b['torch_cpu']:.1f}x more CPU per step than at "
+                  f"1 thread: its OpenMP threads spin-wait when the cores are shared (load above), so its {T}-thread "
+                  f"figures understate it; compare at 1 thread or on an idle machine.")
     print("cells/s counts perturbed training cells (each step also encodes and decodes one control partner per "
-          "cell: rows/s); 'of sgemm' = achieved GFLOP/s over the sgemm rate for the same products.")
+          "cell: rows/s); 'of sgemm' = achieved GFLOP/s over the sgemm rate for the same products (best of "
+          "repeated timings); steps/CPU-s = steps per second of CPU time used (user+sys, all threads): steadier than "
+          "wall-clock rates on a busy machine, and at 1 thread the fairest pv/torch comparison.")
 
 
 if __name__ == "__main__":
