@@ -1,0 +1,30 @@
+import Foundation
+
+/// Adam (Kingma & Ba) as one fused pass over the flat parameter and gradient buffers, with bias correction.
+/// Moments live in two flat buffers of the same layout, so a checkpoint stores them as two arrays.
+public final class Adam {
+    public var lr: Float
+    public let beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8
+    public let m, v: FloatBuffer
+    /// Number of updates applied so far (for bias correction; restored from checkpoints).
+    public var t = 0
+
+    public init(count: Int, lr: Float) { self.lr = lr; m = FloatBuffer(count); v = FloatBuffer(count) }
+
+    public func step(params: FloatBuffer, grads: FloatBuffer) {
+        t += 1
+        let b1 = beta1, b2 = beta2, e = eps
+        let c1 = 1 - Float(pow(Double(b1), Double(t))), c2 = 1 - Float(pow(Double(b2), Double(t)))
+        let a = lr / c1, rc2 = 1 / c2.squareRoot()
+        let p = params.p, g = grads.p, m = m.p, v = v.p
+        Parallel.chunks(params.count, minChunk: 1 << 16) { range in
+            for i in range {
+                let gi = g[i]
+                let mi = b1 * m[i] + (1 - b1) * gi
+                let vi = b2 * v[i] + (1 - b2) * gi * gi
+                m[i] = mi; v[i] = vi
+                p[i] -= a * mi / (vi.squareRoot() * rc2 + e)
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// How pv-predict turns a control cell into a perturbed one (DESIGN.md §5).
+public enum PredictMode: String {
+    /// Decode from the prior of condition u: z_ι = μ_ι(x0), n ~ N(0, β_ν(u)).
+    case prior
+    /// x0 + f(u; n, z_ι(x0)) − f(0; n, z_ι(x0)) with a common standard-normal draw: removes the shared control offset.
+    case delta
+}
+
+/// Prediction with a trained PerturbedVAE in batches over preallocated buffers.
+public final class PVPredictor {
+    public let vae: PerturbedVAE
+    public let targetIndex: [String: Int]
+
+    public init(vae: PerturbedVAE, targets: [String]) {
+        self.vae = vae
+        targetIndex = Dictionary(uniqueKeysWithValues: targets.enumerated().map { ($1, $0) })
+    }
+
+    /// Target indices of a canonical condition, or the first gene the model does not know.
+    public func targets(of condition: String) -> Result<[Int], PVError> {
+        var out: [Int] = []
+        for g in Condition.genes(condition) {
+            guard let i = targetIndex[g] else { return .failure(.usage(g)) }
+            out.append(i)
+        }
+        return .success(out)
+    }
+
+    /// Predicts one cell per entry of `sources` (rows of `expr`, G columns) under the label `targets`,
+    /// writing rows of G into `out`. Noise comes from `rng`.
+    public func predict(targets: [Int], sources: [Int], expr: UnsafePointer<Float>, mode: PredictMode,
+                        rng: inout RNG, out: UnsafeMutablePointer<Float>) {
+        let G = vae.cfg.genes, dN = vae.cfg.latentResp
+        let chunk = mode == .prior ? vae.maxRows : vae.maxRows / 2
+        vae.unets.setLabel(0, targets: [])
+        vae.unets.setLabel(1, targets: targets)
+        var i = 0
+        while i < sources.count {
+            let n = min(chunk, sources.count - i)
+            for k in 0..<n {
+                (vae.x.p + k * G).update(from: expr + sources[i + k] * G, count: G)
+                vae.uIdx.p[k] = 1
+            }
+            rng.fillNormal(vae.epsResp.p, n * dN)
+            if mode == .prior {
+                vae.predictPrior(rows: n, labels: 2)
+                (out + i * G).update(from: vae.xh.p, count: n * G)
+            } else {
+                (vae.x.p + n * G).update(from: vae.x.p, count: n * G)
+                (vae.epsResp.p + n * dN).update(from: vae.epsResp.p, count: n * dN)
+                for k in 0..<n { vae.uIdx.p[n + k] = 0 }
+                vae.predictPrior(rows: 2 * n, labels: 2)
+                let o = out + i * G, xu = vae.xh.p, x0 = vae.xh.p + n * G
+                for j in 0..<(n * G) { o[j] = vae.x.p[j] + xu[j] - x0[j] }
+            }
+            i += n
+        }
+    }
+
+    /// Posterior means μ_ι (d_ι values) and z_ν (d_ν values) of `rows` under their own labels.
+    public func latents(rows: [Int], targets: [[Int]], expr: UnsafePointer<Float>) -> [[Float]] {
+        let G = vae.cfg.genes, dI = vae.cfg.latentInv, dN = vae.cfg.latentResp
+        var out: [[Float]] = []
+        var i = 0
+        while i < rows.count {
+            let n = min(vae.maxRows, rows.count - i)
+            var slot: [[Int]: Int] = [[]: 0]
+            vae.unets.setLabel(0, targets: [])
+            for k in 0..<n {
+                (vae.x.p + k * G).update(from: expr + rows[i + k] * G, count: G)
+                let t = targets[i + k]
+                if slot[t] == nil { slot[t] = slot.count; vae.unets.setLabel(slot[t]!, targets: t) }
+                vae.uIdx.p[k] = slot[t]!
+            }
+            vae.posteriorMeans(rows: n, labels: slot.count)
+            for k in 0..<n {
+                let mu = Array(UnsafeBufferPointer(start: vae.p.p + k * 2 * dI, count: dI))
+                let zn = Array(UnsafeBufferPointer(start: vae.z.p + k * (dN + dI), count: dN))
+                out.append(mu + zn)
+            }
+            i += n
+        }
+        return out
+    }
+
+    /// The learned graph: Λ_νν edges (source node → target node, |weight| > threshold) for the control label and
+    /// each single target, and each target's program (the z_ν node its μ_ν(e_k) − μ_ν(0) moves most).
+    public func graph(targetNames: [String], threshold: Float) -> [[String]] {
+        let K = targetNames.count, dN = vae.cfg.latentResp, nL = vae.cfg.nL
+        var rows: [[String]] = []
+        var k0 = 0
+        while k0 <= K {
+            let n = min(vae.maxRows, K + 1 - k0)
+            for s in 0..<n { let k = k0 + s; vae.unets.setLabel(s, targets: k == 0 ? [] : [k - 1]) }
+            vae.unets.forward(count: n)
+            for s in 0..<n {
+                let k = k0 + s
+                let cond = k == 0 ? Condition.control : targetNames[k - 1]
+                let L = vae.unets.lnn.p + s * nL
+                for i in 1..<max(dN, 1) {
+                    for j in 0..<i {
+                        let w = L[TriangularSolve.packed(i, j)]
+                        if abs(w) > threshold {
+                            rows.append(["edge", cond, "z_resp_\(j + 1)", "z_resp_\(i + 1)", String(format: "%.5g", w)])
+                        }
+                    }
+                }
+            }
+            k0 += n
+        }
+        // Programs: μ_ν(e_k) − μ_ν(0).
+        var mu0 = [Float](repeating: 0, count: dN)
+        vae.unets.setLabel(0, targets: [])
+        vae.unets.forward(count: 1)
+        for j in 0..<dN { mu0[j] = vae.unets.mu.p[j] }
+        var k = 0
+        while k < K {
+            let n = min(vae.maxRows, K - k)
+            for s in 0..<n { vae.unets.setLabel(s, targets: [k + s]) }
+            vae.unets.forward(count: n)
+            for s in 0..<n {
+                var best = 0, bw: Float = 0
+                for j in 0..<dN {
+                    let d = vae.unets.mu.p[s * dN + j] - mu0[j]
+                    if abs(d) > abs(bw) { bw = d; best = j }
+                }
+                rows.append(["program", targetNames[k + s], targetNames[k + s], "z_resp_\(best + 1)", String(format: "%.5g", bw)])
+            }
+            k += n
+        }
+        return rows
+    }
+}
+
+/// The header bytes of a float32 `.npy` file of `shape`, for writers that stream the body row block by row block.
+public func npyFloat32Header(shape: [Int]) -> [UInt8] { NPYHeader(dtype: .float32, shape: shape).encoded() }
