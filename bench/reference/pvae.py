@@ -303,8 +303,13 @@ def train(args):
     Xp = torch.from_numpy(np.asarray(X[pert], dtype=np.float32))
     Xc = torch.from_numpy(np.asarray(X[ctrl], dtype=np.float32))
     Ut = torch.from_numpy(U)
-    cfg = Config(G, K, args.hidden, args.latent_inv, args.latent_resp, args.u_compose, args.decoder)
+    cfg = Config(G, K, args.hidden, args.latent_inv, args.latent_resp, args.u_compose, args.decoder, args.node_hidden)
     model = PVAE(cfg)
+    if args.init:
+        start, start_meta = read_model(args.init)
+        if start.cfg.as_dict() != cfg.as_dict() or list(start_meta.get("targets", targets)) != targets:
+            sys.exit(f"pvae.py: {args.init}: its configuration or targets differ from this run's")
+        model.load_state_dict(start.state_dict())
     opt = make_adam(model, args.lr)
     per_epoch = max(1, (len(pert) + B - 1) // B)
     T = args.steps if args.steps else args.epochs * per_epoch
@@ -393,7 +398,7 @@ def bench(args):
         pool = torch.from_numpy(np.asarray(X[:n], dtype=np.float32))
     else:
         pool = torch.from_numpy(np.log1p(rng.poisson(0.5, size=(1024, G))).astype(np.float32))
-    cfg = Config(G, K, args.hidden, args.latent_inv, args.latent_resp, args.u_compose, args.decoder)
+    cfg = Config(G, K, args.hidden, args.latent_inv, args.latent_resp, args.u_compose, args.decoder, args.node_hidden)
     model = PVAE(cfg)
     opt = make_adam(model, 1e-4)
     labels = torch.from_numpy(random_labels(rng, 4096, K))
@@ -465,6 +470,7 @@ def main(argv=None):
         p.add_argument("--latent-resp", type=int, default=20)
         p.add_argument("--u-compose", choices=["mlp", "additive"], default="mlp")
         p.add_argument("--decoder", choices=["mlp", "additive"], default="mlp")
+        p.add_argument("--node-hidden", type=int, default=16)
         p.add_argument("--threads", type=int, default=2)
         p.add_argument("--seed", type=int, default=1)
         p.add_argument("--batch", type=int, default=64)
@@ -480,6 +486,7 @@ def main(argv=None):
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--warmup", type=int, default=5, help="steps before the throughput clock starts")
+    p.add_argument("--init", default=None, help="start from the weights of this model.npz (e.g. pv-train --init-only)")
     p.add_argument("--json", action="store_true", help="print the measured step rate as JSON on stdout")
     arch(p)
     p.set_defaults(fn=train)
