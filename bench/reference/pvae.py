@@ -158,6 +158,38 @@ class PVAE(torch.nn.Module):
                            kl_inv0=kl_inv0, align=align)
 
 
+    # ---- prediction (MODEL_SPEC.md) ------------------------------------------------------------------------------
+    def _latent_response(self, u, n, z_i, scale_by_prior=False):
+        """z_ν = (I − Λ_νν(u))⁻¹ (n + Λ_νι(u) z_ι + μ_ν(u)) per row; with scale_by_prior, n is first multiplied by
+        sqrt(β_ν(u)) (n then holds standard normals)."""
+        U, idx = torch.unique(u, dim=0, return_inverse=True)
+        lnn, lni, mu_n, lb = self.unets(U)
+        if scale_by_prior:
+            n = torch.exp(0.5 * lb[idx]) * n
+        c = n + torch.bmm(lni[idx], z_i.unsqueeze(-1)).squeeze(-1) + mu_n[idx]
+        return self.solve(lnn[idx], c) if self.cfg.dN > 1 else c
+
+    def encode_mean(self, x):
+        h = lrelu(self.enc2(lrelu(self.enc1(x))))
+        return h, self.inv(h)[:, :self.cfg.dI]
+
+    def predict_prior(self, x0, u, eps):
+        """z_ι = μ_ι(x0), n = sqrt(β_ν(u))·ε, z_ν = A(u)⁻¹(n + Λ_νι z_ι + μ_ν), x̂ = f_dec([z_ν, z_ι])."""
+        _, mu_i = self.encode_mean(x0)
+        z_n = self._latent_response(u, eps, mu_i, scale_by_prior=True)
+        return self.decode(torch.cat([z_n, mu_i], dim=1))
+
+    def predict_delta(self, x0, u, eps):
+        """x0 + f(u; ε, z_ι(x0)) − f(0; ε, z_ι(x0)), the same ε scaled by each condition's sqrt(β_ν)."""
+        return x0 + self.predict_prior(x0, u, eps) - self.predict_prior(x0, torch.zeros_like(u), eps)
+
+    def posterior_means(self, x, u):
+        """μ_ι and z_ν with ñ = μ'(h, u) and z_ι = μ_ι (no noise)."""
+        h, mu_i = self.encode_mean(x)
+        mu_q = self.resp2(lrelu(self.resp1(torch.cat([h, u], dim=1))))[:, :self.cfg.dN]
+        return mu_i, self._latent_response(u, mu_q, mu_i)
+
+
 def kl_prior(mu, lv, lp):
     """Σ_dims KL(N(μ, e^lv) ‖ N(0, e^lp)) per row (lp None: standard normal prior)."""
     if lp is None:
