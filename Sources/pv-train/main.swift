@@ -36,6 +36,7 @@ runTool("pv-train") {
         OptionSpec("node-hidden", value: "N", default: "16", help: "hidden width of each per-node network (--decoder additive)"),
         OptionSpec("seed", value: "N", default: "0", help: "random seed (initial weights, batches, partners, noise)"),
         .flag("no-val-select", help: "keep the last weights instead of the best on the validation cells"),
+        OptionSpec("val-metric", value: "predict|recon", default: "predict", help: "validation loss: error of each val condition's predicted mean, or reconstruction of the val cells"),
         OptionSpec("checkpoint-every", value: "N", default: "0", help: "write a resumable checkpoint to --out every N epochs (0: never)"),
         OptionSpec("resume", value: "FILE", help: "continue from a checkpoint written with the same options and inputs"),
         .flag("init-only", help: "write the untrained model for --seed and exit (as --epochs 0)"),
@@ -105,6 +106,7 @@ runTool("pv-train") {
     guard seed >= 0 else { throw PVError.usage("--seed must be at least 0") }
     s.seed = UInt64(seed)
     s.selectOnVal = !o.flag("no-val-select")
+    s.valMetric = try o.choice("val-metric", ["predict", "recon"])
     s.checkpointEvery = try o.int("checkpoint-every")
     guard s.checkpointEvery >= 0 else { throw PVError.usage("--checkpoint-every must be at least 0") }
     s.stopAfterEpoch = try o.intIfPresent("stop-after-epoch")

@@ -179,6 +179,64 @@ final class ModelGradientTests: XCTestCase {
     func testWholeLossAdditiveDecoder() { checkWholeLoss(uCompose: "mlp", decoder: "additive") }
     func testWholeLossAdditiveBoth() { checkWholeLoss(uCompose: "additive", decoder: "additive") }
 
+    /// Decoder and u-network blocks on their own: L = Σ w·output, gradients of inputs and every parameter.
+    func testDecoderBlocks() {
+        for variant in ["mlp", "additive"] {
+            var c = PVConfig(genes: 7, targets: 3)
+            c.hidden = 6; c.latentInv = 3; c.latentResp = 2; c.decoder = variant; c.nodeHidden = 3
+            let store = ParamStore(c.tensors)
+            store.initialise(seed: 5)
+            let dec = Decoder(store, c, maxRows: 4)
+            var rng = RNG(seed: 6)
+            let rows = 4, ldz = 5
+            let z = Self.randomBuffer(rows * ldz, &rng), w = Self.randomBuffer(rows * c.genes, &rng)
+            let xh = FloatBuffer(rows * c.genes), dz = FloatBuffer(rows * ldz)
+            func loss() -> Double {
+                dec.forward(z.p, rows: rows, xh.p)
+                return (0..<(rows * c.genes)).reduce(0.0) { $0 + Double(w.p[$1] * xh.p[$1]) }
+            }
+            _ = loss()
+            store.grads.zero()
+            dec.backward(z.p, rows: rows, w.p, dz: dz.p)
+            let decoderTensors = store.specs.filter { $0.name.hasPrefix("dec") }
+            XCTAssertFalse(decoderTensors.isEmpty)
+            for s in decoderTensors {
+                let idx = Array(s.offset..<(s.offset + s.count))
+                XCTAssertLessThan(Self.fdError(store.params.p, idx, analytic: idx.map { store.grads.p[$0] }, steps: [3e-4, 1e-3, 3e-3], loss), 1e-2, "\(variant) \(s.name)")
+            }
+            XCTAssertLessThan(Self.fdError(z.p, Array(0..<(rows * ldz)), analytic: dz.array, steps: [1e-3, 3e-3], loss), 1e-2, variant)
+        }
+    }
+
+    func testUNetworkBlocks() {
+        for variant in ["mlp", "additive"] {
+            var c = PVConfig(genes: 7, targets: 3)
+            c.hidden = 6; c.latentInv = 3; c.latentResp = 3; c.uCompose = variant
+            let store = ParamStore(c.tensors)
+            store.initialise(seed: 8)
+            let un = UNetworks(store, c, maxU: 3)
+            un.setLabel(0, targets: []); un.setLabel(1, targets: [2]); un.setLabel(2, targets: [0, 1])
+            var rng = RNG(seed: 9)
+            let outs = [un.lnn, un.lni, un.mu, un.lb], douts = [un.dlnn, un.dlni, un.dmu, un.dlb]
+            let ws = outs.map { Self.randomBuffer($0.count, &rng) }
+            func loss() -> Double {
+                un.forward(count: 3)
+                var s = 0.0
+                for (o, w) in zip(outs, ws) { for i in 0..<(o.count) { s += Double(o.p[i] * w.p[i]) } }
+                return s
+            }
+            _ = loss()
+            store.grads.zero()
+            un.zeroGrads(count: 3)
+            for (d, w) in zip(douts, ws) { d.p.update(from: w.p, count: d.count) }
+            un.backward(count: 3)
+            for s in store.specs where s.name.hasPrefix("u") {
+                let idx = Array(s.offset..<(s.offset + s.count))
+                XCTAssertLessThan(Self.fdError(store.params.p, idx, analytic: idx.map { store.grads.p[$0] }, steps: [3e-4, 1e-3, 3e-3], loss), 1e-2, "\(variant) \(s.name)")
+            }
+        }
+    }
+
     func testAdamMatchesTheFormula() {
         let p = FloatBuffer(2), g = FloatBuffer(2)
         p.p[0] = 1; p.p[1] = -2; g.p[0] = 0.5; g.p[1] = -3

