@@ -22,6 +22,8 @@ BASELINES ?= control mean additive additive-rank
 RANK ?= 5
 
 .PHONY: all build deps test demo run clean bench
+# Keep every intermediate (models, predictions): users inspect them and reruns reuse them.
+.SECONDARY:
 all: build
 
 # Installs the two system libraries when missing (Debian/Ubuntu, as root); otherwise says what to install.

@@ -8,8 +8,8 @@ hyperparameter, the gene and target lists, seed, version and the per-epoch loss 
 
 Defaults are the paper's (100 epochs, lr 1e-4, batch 64). On small screens that is too few optimiser steps:
 use --steps (e.g. --steps 20000) and --lr 1e-3. Annealing of beta and alpha is defined as fractions of all steps.
-With validation cells the output holds the weights of the epoch with the lowest validation reconstruction error.
---model control|mean|additive trains a baseline instead (same model file, same pv-predict).
+With validation cells (set 'val') the output holds the weights of the epoch that predicts them best (--val-metric).
+--model control|mean|additive|linear trains a baseline instead (same model file, same pv-predict).
 
 Diagnostics: --init-only writes the untrained model for --seed; --grad-check BATCH.npz MODEL.npz writes the loss
 terms and the gradient of every tensor for one given batch (a gradient oracle for other implementations; see README).
@@ -19,8 +19,10 @@ runTool("pv-train") {
     let o = try Options(tool: "pv-train", synopsis: "pv-train [options] --out model.npz expr.npy split.tsv",
                         description: description, specs: [
         OptionSpec("out", short: "o", value: "FILE", help: "output model file (.npz); also where checkpoints go"),
-        OptionSpec("model", value: "KIND", default: "pvae", help: "pvae, or a baseline: control, mean, additive"),
+        OptionSpec("model", value: "KIND", default: "pvae", help: "pvae, or a baseline: control, mean, additive, linear"),
         OptionSpec("rank", value: "R", help: "rank of the low-rank additive baseline (--model additive)"),
+        OptionSpec("pca", value: "N", default: "10", help: "PCA dimensions of the linear baseline (--model linear)"),
+        OptionSpec("ridge", value: "X", default: "0.1", help: "ridge penalty of the linear baseline (--model linear)"),
         OptionSpec("genes", value: "FILE", default: "genes.tsv beside expr.npy", help: "gene names (column 'symbol') from pv-normalize"),
         OptionSpec("latent-inv", value: "N", default: "85", help: "size of the background latent z_inv"),
         OptionSpec("latent-resp", value: "N", default: "20", help: "size of the response latent z_resp (at most half the targets)"),
@@ -62,6 +64,7 @@ runTool("pv-train") {
     if kind != "pvae" {
         var opts: [String: Any] = [:]
         if let r = try o.intIfPresent("rank") { opts["rank"] = r }
+        if kind == "linear" { opts["pca"] = try o.int("pca"); opts["ridge"] = try o.double("ridge") }
         let m = try Baselines.train(kind: kind, expr: values, rows: rows, cols: cols, split: split, genes: genes, options: opts)
         try m.write(out)
         info("wrote \(kind) model to \(out)")

@@ -32,14 +32,15 @@ enum TestSupport {
         try p.run()
         if let stdin { inPipe.fileHandleForWriting.write(stdin); try inPipe.fileHandleForWriting.close() }
         // Drain both pipes concurrently so a chatty tool cannot block.
-        var o = Data(), e = Data()
+        final class Box: @unchecked Sendable { var data = Data() }
+        let o = Box(), e = Box()
         let g = DispatchGroup()
-        g.enter(); DispatchQueue.global().async { o = out.fileHandleForReading.readDataToEndOfFile(); g.leave() }
-        g.enter(); DispatchQueue.global().async { e = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        g.enter(); DispatchQueue.global().async { o.data = out.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        g.enter(); DispatchQueue.global().async { e.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
         g.wait()
         p.waitUntilExit()
-        return ToolResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                          stderr: String(decoding: e, as: UTF8.self))
+        return ToolResult(status: p.terminationStatus, stdout: String(decoding: o.data, as: UTF8.self),
+                          stderr: String(decoding: e.data, as: UTF8.self))
     }
 
     /// A fresh empty temporary folder.
