@@ -1,7 +1,7 @@
 # pv: the PerturbedVAE pipeline as make rules.
 #   make demo                          simulate a small screen, run every stage, print the score table
 #   make test                          unit and end-to-end tests (swift test)
-#   make run DATA=path/to/10x OUT=results/x [LABELS=cells.tsv]   the pipeline on your own 10x folder
+#   make DATA=path/to/10x OUT=results/x [LABELS=cells.tsv]   the pipeline on your own 10x folder (same as make run ...)
 SHELL := /bin/bash
 SWIFT ?= swift
 BIN := .build/release
@@ -24,7 +24,12 @@ RANK ?= 5
 .PHONY: all build deps test demo run clean bench
 # Keep every intermediate (models, predictions): users inspect them and reruns reuse them.
 .SECONDARY:
+# `make DATA=path/to/10x OUT=results/x` runs the whole pipeline on that folder; plain `make` only builds.
+ifeq ($(origin DATA),command line)
+all: run
+else
 all: build
+endif
 
 # Installs the two system libraries when missing (Debian/Ubuntu, as root); otherwise says what to install.
 deps:
