@@ -21,18 +21,13 @@ public enum DEGenes {
 
     /// Mean and variance (ddof 1, 0 for a single row) of `rows` of a row-major matrix with `cols` columns.
     public static func stats(_ expr: UnsafeBufferPointer<Float>, cols: Int, rows: [Int]) -> GroupStats {
-        var mean = [Double](repeating: 0, count: cols)
+        let mean = Score.mean(expr, cols: cols, rows: rows)
         var m2 = [Double](repeating: 0, count: cols)
         let base = expr.baseAddress!
-        mean.withUnsafeMutableBufferPointer { m in
-            for r in rows { let x = base + r * cols; for g in 0..<cols { m[g] += Double(x[g]) } }
-            let inv = 1 / Double(max(rows.count, 1))
-            for g in 0..<cols { m[g] *= inv }
-            m2.withUnsafeMutableBufferPointer { v in
-                for r in rows { let x = base + r * cols; for g in 0..<cols { let d = Double(x[g]) - m[g]; v[g] += d * d } }
-                let div = rows.count > 1 ? 1 / Double(rows.count - 1) : 0
-                for g in 0..<cols { v[g] *= div }
-            }
+        m2.withUnsafeMutableBufferPointer { v in
+            for r in rows { let x = base + r * cols; for g in 0..<cols { let d = Double(x[g]) - mean[g]; v[g] += d * d } }
+            let div = rows.count > 1 ? 1 / Double(rows.count - 1) : 0
+            for g in 0..<cols { v[g] *= div }
         }
         return GroupStats(mean: mean, variance: m2, count: rows.count)
     }
