@@ -56,6 +56,21 @@ runTool("pv-predict") {
     guard model.genes.count == cols else {
         throw PVError.badInput(file: mname, "model has \(model.genes.count) genes but \(displayName(exprPath)) has \(cols) columns")
     }
+    // Everything about the model is checked before the output folder is created, so a bad model leaves nothing.
+    var predictor: PVPredictor?
+    if model.kind == "pvae" {
+        let cfg = try PVModelIO.config(of: model, file: mname)
+        let vae = PerturbedVAE(config: cfg, maxRows: max(batch, model.targets.count + 1))
+        try PVModelIO.loadWeights(model, into: vae.store, file: mname)
+        predictor = PVPredictor(vae: vae, targets: model.targets)
+    } else {
+        guard Baselines.kinds.contains(model.kind) else {
+            throw PVError.badInput(file: mname, "model kind '\(model.kind)' is unknown (expected pvae or a baseline: \(Baselines.kinds.joined(separator: ", ")))")
+        }
+        for opt in ["latents", "graph"] where o.given(opt) {
+            throw PVError.usage("--\(opt) needs a pvae model (\(mname) is kind \(model.kind))")
+        }
+    }
     let known = Set(model.targets)
     let hint = "see the known targets with: pv-predict --list-targets \(modelPath)"
 
@@ -107,13 +122,6 @@ runTool("pv-predict") {
     try npyOut.write(npyFloat32Header(shape: [total, G]))
     var tsv = provenanceLines().joined(separator: "\n") + "\nrow\tcondition\tcontrol_barcode\n"
 
-    var predictor: PVPredictor?
-    if model.kind == "pvae" {
-        let cfg = try PVModelIO.config(of: model, file: mname)
-        let vae = PerturbedVAE(config: cfg, maxRows: max(batch, model.targets.count + 1))
-        try PVModelIO.loadWeights(model, into: vae.store, file: mname)
-        predictor = PVPredictor(vae: vae, targets: model.targets)
-    }
     let progress = Progress("predicting", total: total, unit: "cells")
     var row = 0
     for (ci, c) in conditions.enumerated() {
@@ -143,8 +151,7 @@ runTool("pv-predict") {
     try tsvOut.write(tsv)
 
     var extra: [OutputFile] = []
-    if let lpath = o.string("latents") {
-        guard let predictor else { throw PVError.usage("--latents needs a pvae model (\(mname) is kind \(model.kind))") }
+    if let lpath = o.string("latents"), let predictor {
         let f = try OutputFile(lpath)
         var cells: [Int] = [], tg: [[Int]] = []
         for r in 0..<split.count { if case .success(let t) = predictor.targets(of: split.conditions[r]) { cells.append(r); tg.append(t) } }
@@ -158,8 +165,7 @@ runTool("pv-predict") {
         try f.write(s)
         extra.append(f)
     }
-    if let gpath = o.string("graph") {
-        guard let predictor else { throw PVError.usage("--graph needs a pvae model (\(mname) is kind \(model.kind))") }
+    if let gpath = o.string("graph"), let predictor {
         let f = try OutputFile(gpath)
         var s = provenanceLines().joined(separator: "\n") + "\n" + "kind\tcondition\tsource\ttarget\tweight\n"
         for r in predictor.graph(targetNames: model.targets, threshold: threshold) { s += r.joined(separator: "\t") + "\n" }

@@ -252,3 +252,42 @@ final class ModelBadInputTests: XCTestCase {
         XCTAssertEqual(TestSupport.files(in: dir), (before + ["nosingles.tsv", "short.tsv"]).sorted())
     }
 }
+
+final class ModelPredictBadModelTests: XCTestCase {
+    /// A model that cannot be used is refused before pv-predict creates its output folder: nothing is left behind.
+    func testPredictRejectsBadModelsBeforeCreatingTheOutputFolder() throws {
+        let (dir, expr, split) = try ModelRobustnessTests.screenDir()
+        let good = dir.appendingPathComponent("init.npz").path
+        XCTAssertEqual(try TestSupport.run("pv-train", ModelTrainTests.small + ["--init-only", "-q", "--out", good, expr, split]).status, 0)
+        let m = try ModelFile(path: good)
+        // A pvae model without one of its tensors.
+        var missing = ModelFile(kind: m.kind, genes: m.genes, targets: m.targets, meta: m.meta)
+        for n in m.tensorNames where n != "dec3.W" { missing.set(n, try m.tensor(n), shape: m.shape(n)!) }
+        let missingPath = dir.appendingPathComponent("missing.npz").path
+        try missing.write(missingPath)
+        // A model of a kind nobody knows.
+        var bogus = m
+        bogus.kind = "bogus"
+        let bogusPath = dir.appendingPathComponent("bogus.npz").path
+        try bogus.write(bogusPath)
+        // A baseline, asked for what only a pvae has.
+        let additive = dir.appendingPathComponent("additive.npz").path
+        XCTAssertEqual(try TestSupport.run("pv-train", ["--model", "additive", "-q", "--out", additive, expr, split]).status, 0)
+        let cases: [([String], Int32, String)] = [
+            ([missingPath], 65, "pv-predict: \(missingPath): model has no tensor 'dec3.W' (kind pvae)\n"),
+            ([bogusPath], 65, "pv-predict: \(bogusPath): model kind 'bogus' is unknown (expected pvae or a baseline: control, mean, additive, linear)\n"),
+            (["--latents", dir.appendingPathComponent("lat.tsv").path, additive], 64,
+             "pv-predict: --latents needs a pvae model (\(additive) is kind additive)\n"),
+            (["--graph", dir.appendingPathComponent("graph.tsv").path, additive], 64,
+             "pv-predict: --graph needs a pvae model (\(additive) is kind additive)\n"),
+        ]
+        for (args, status, message) in cases {
+            let out = dir.appendingPathComponent("pred")
+            let r = try TestSupport.run("pv-predict", ["--out", out.path] + args + [expr, split])
+            XCTAssertEqual(r.status, status, r.stderr)
+            XCTAssertEqual(r.stderr, message)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "\(args): the output folder was left behind")
+            XCTAssertFalse(TestSupport.files(in: dir).contains { $0.hasPrefix("lat") || $0.hasPrefix("graph") })
+        }
+    }
+}
