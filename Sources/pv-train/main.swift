@@ -120,6 +120,9 @@ runTool("pv-train") {
     trainer.extraMeta = ["threads": Parallel.threads, "inputs": [exprPath, splitPath]]
     if let r = o.string("resume") {
         try trainer.resume(from: try ModelFile(path: r), file: displayName(r))
+        if URL(fileURLWithPath: r).standardizedFileURL.path == URL(fileURLWithPath: out).standardizedFileURL.path {
+            trainer.lastCheckpointEpoch = trainer.epochsDone
+        }
         info("resuming from \(r) after epoch \(trainer.epochsDone), step \(trainer.step)")
     }
     if trainer.totalSteps == 0 {

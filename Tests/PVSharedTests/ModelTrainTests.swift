@@ -143,6 +143,20 @@ final class ModelRobustnessTests: XCTestCase {
         XCTAssertFalse(TestSupport.files(in: dir).contains { $0.hasSuffix(".tmp") })
     }
 
+    /// With checkpoints rarer than the epochs run before divergence, no checkpoint exists and the message must not
+    /// claim one is kept (it once named "epoch 0").
+    func testDivergenceBeforeTheFirstCheckpointClaimsNoCheckpoint() throws {
+        let (dir, expr, split) = try Self.screenDir()
+        let out = dir.appendingPathComponent("div.npz").path
+        let r = try TestSupport.run("pv-train", ModelTrainTests.small.filter { $0 != "1e-3" && $0 != "--lr" } +
+                                    ["--lr", "0.05", "--epochs", "20", "--checkpoint-every", "50", "--seed", "1", "--out", out, expr, split])
+        XCTAssertEqual(r.status, 65, r.stderr)
+        let line = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertFalse(line.contains("at epoch 1,"), "diverged in the first epoch; the test needs a later divergence: \(line)")
+        XCTAssertTrue(line.contains("; no checkpoint had been written yet;"), line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
     func testInitOnlyAndGradientOracle() throws {
         let (dir, expr, split) = try Self.screenDir()
         let m = dir.appendingPathComponent("init.npz").path

@@ -65,6 +65,9 @@ public final class Trainer {
     let best: FloatBuffer
     var haveBest = false
     var slotOf: [Int]
+    /// The epoch of the newest checkpoint at the checkpoint path (written by this run, or the one resumed from when
+    /// the caller resumed from that same path); named when training diverges.
+    public var lastCheckpointEpoch: Int?
     /// Extra meta.json entries for every file written (command-line facts).
     public var extraMeta: [String: Any] = [:]
 
@@ -206,8 +209,8 @@ public final class Trainer {
                 let t = vae.forward(n1: n, n2: n, labels: nU, beta: bt, alpha: at)
                 guard t.loss.isFinite else {
                     let what = t.named.filter { !$0.1.isFinite }.map { $0.0 }.joined(separator: ", ")
-                    let keep = checkpointPath != nil && epochsDone > 0 && settings.checkpointEvery > 0
-                        ? "; the last good checkpoint (epoch \(epochsDone / settings.checkpointEvery * settings.checkpointEvery)) is kept in \(checkpointPath!)"
+                    let keep = checkpointPath != nil && lastCheckpointEpoch != nil && settings.checkpointEvery > 0
+                        ? "; the last good checkpoint (epoch \(lastCheckpointEpoch!)) is kept in \(checkpointPath!)"
                         : settings.checkpointEvery > 0 ? "; no checkpoint had been written yet" : "; no checkpoint was written (use --checkpoint-every)"
                     throw PVError.numerical("training diverged: non-finite loss (\(what)) at epoch \(e + 1), step \(step + 1)\(keep); try a smaller --lr")
                 }
@@ -246,6 +249,7 @@ public final class Trainer {
             if epochs <= 100 || e % ((epochs + 99) / 100) == 0 || e == epochs { info(line + " | " + rate(start: start, startStep: startStep)) }
             if let p = checkpointPath, settings.checkpointEvery > 0, e % settings.checkpointEvery == 0 || settings.stopAfterEpoch == e {
                 try checkpointFile().write(p)
+                lastCheckpointEpoch = e
             }
             if settings.stopAfterEpoch == e { return }
         }
