@@ -305,3 +305,29 @@ final class ModelPredictBadModelTests: XCTestCase {
         }
     }
 }
+
+final class ModelPredictPriorTests: XCTestCase {
+    /// Re-decoding the same encoded cells under other labels (as validation does, once per condition) gives exactly
+    /// what a full pass gives.
+    func testReusedEncodingMatchesAFullPass() {
+        var cfg = PVConfig(genes: 12, targets: 4)
+        cfg.hidden = 8; cfg.latentInv = 3; cfg.latentResp = 2
+        let vae = PerturbedVAE(config: cfg, maxRows: 6)
+        vae.store.initialise(seed: 7)
+        var rng = RNG(seed: 3)
+        let rows = 5
+        rng.fillNormal(vae.x.p, rows * cfg.genes)
+        rng.fillNormal(vae.epsResp.p, rows * cfg.latentResp)
+        for r in 0..<rows { vae.uIdx.p[r] = 1 }
+        vae.unets.setLabel(0, targets: [])
+        func run(_ targets: [Int], reuse: Bool) -> [Float] {
+            vae.unets.setLabel(1, targets: targets)
+            vae.predictPrior(rows: rows, labels: 2, reuseEncoding: reuse)
+            return Array(UnsafeBufferPointer(start: vae.xh.p, count: rows * cfg.genes))
+        }
+        let a = run([0], reuse: false), b = run([1, 2], reuse: false)
+        XCTAssertNotEqual(a, b)
+        XCTAssertEqual(run([0], reuse: true), a)
+        XCTAssertEqual(run([1, 2], reuse: true), b)
+    }
+}

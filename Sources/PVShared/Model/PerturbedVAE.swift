@@ -162,9 +162,11 @@ public final class PerturbedVAE {
 
     /// Prediction from the prior for `rows` rows (x holds control cells, uIdx their target labels, epsResp standard
     /// normals): z_ι = μ_ι(x0), n = sqrt(β_ν(u))·ε, z_ν = A(u)⁻¹(n + Λ_νι z_ι + μ_ν), x̂ = f_dec([z_ν, z_ι]) into xh.
-    public func predictPrior(rows: Int, labels: Int) {
+    /// With `reuseEncoding` the encoder pass of the previous call is kept (x must hold the same rows, and no other
+    /// pass may have run in between): only the u-networks and the decoder run, for other labels of the same cells.
+    public func predictPrior(rows: Int, labels: Int, reuseEncoding: Bool = false) {
         let dI = cfg.latentInv, dN = cfg.latentResp
-        encode(rows: rows, labels: labels)
+        if reuseEncoding { unets.forward(count: labels) } else { encode(rows: rows, labels: labels) }
         for r in 0..<rows {
             (z.p + r * ldz + dN).update(from: p.p + r * 2 * dI, count: dI)
             let lb = unets.lb.p + uIdx.p[r] * dN

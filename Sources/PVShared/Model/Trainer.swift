@@ -154,12 +154,14 @@ public final class Trainer {
         let v = valSetup
         let n = v.controls.count, dN = vae.cfg.latentResp
         var total = 0.0
+        // The control sample is the same for every condition: load and encode it once, then only the u-networks
+        // and the decoder run per condition.
+        for k in 0..<n { loadRow(v.controls[k], into: k); vae.uIdx.p[k] = 1 }
+        v.eps.withUnsafeBufferPointer { vae.epsResp.p.update(from: $0.baseAddress!, count: n * dN) }
+        vae.unets.setLabel(0, targets: [])
         for (ci, c) in v.conds.enumerated() {
-            for k in 0..<n { loadRow(v.controls[k], into: k); vae.uIdx.p[k] = 1 }
-            vae.unets.setLabel(0, targets: [])
             vae.unets.setLabel(1, targets: data.conditionTargets[c])
-            v.eps.withUnsafeBufferPointer { vae.epsResp.p.update(from: $0.baseAddress!, count: n * dN) }
-            vae.predictPrior(rows: n, labels: 2)
+            vae.predictPrior(rows: n, labels: 2, reuseEncoding: ci > 0)
             var s = 0.0
             for j in 0..<G {
                 var m: Float = 0
