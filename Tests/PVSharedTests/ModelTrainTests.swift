@@ -331,3 +331,26 @@ final class ModelPredictPriorTests: XCTestCase {
         XCTAssertEqual(run([1, 2], reuse: true), b)
     }
 }
+
+final class ModelTrainingDataTests: XCTestCase {
+    /// ctrl, singles A B C in train; A has val cells; A+B is a val-only condition; B+C is a test condition that
+    /// also has a val cell (a hand-edited split).
+    static func split() -> SplitTable {
+        let rows: [(String, String)] = [("ctrl", "train"), ("ctrl", "train"), ("A", "train"), ("B", "train"), ("C", "train"),
+                                        ("A", "val"), ("A+B", "val"), ("B+C", "test"), ("B+C", "val"), ("A", "test")]
+        return SplitTable(barcodes: rows.indices.map { "c\($0)" }, labels: rows.map { $0.0 }, conditions: rows.map { $0.0 },
+                          sets: rows.map { $0.1 }, groups: rows.map { $0.0.contains("+") ? "double" : "single" })
+    }
+
+    func testMetaListsOnlyTheConditionsTrainedOn() throws {
+        let data = try TrainingData(split: Self.split())
+        var cfg = PVConfig(genes: 4, targets: data.targets.count)
+        cfg.hidden = 4; cfg.latentInv = 2; cfg.latentResp = 1
+        let expr = [Float](repeating: 0.5, count: 10 * 4)
+        var s = TrainSettings(); s.batch = 2
+        let meta = expr.withUnsafeBufferPointer { buf in
+            Trainer(config: cfg, data: data, expr: buf.baseAddress!, genes: ["g1", "g2", "g3", "g4"], settings: s).modelFile().meta
+        }
+        XCTAssertEqual(meta["train_conditions"] as? [String], ["A", "B", "C"])
+    }
+}

@@ -279,7 +279,7 @@ public final class Trainer {
         m["hyper"] = hyper
         m["seed"] = Int(settings.seed)
         m["history"] = history
-        m["train_conditions"] = data.conditions
+        m["train_conditions"] = Array(data.conditions.prefix(data.trainConditionCount))
         var sel: [String: Any] = ["epoch": epochsDone, "step": step, "by": "last"]
         if haveBest { sel = ["epoch": bestEpoch, "step": bestStep, "by": "val", "val": bestVal] }
         m["selected"] = sel

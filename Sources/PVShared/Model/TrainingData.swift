@@ -4,8 +4,11 @@ import Foundation
 /// training cells), the perturbed training rows with their condition, the control rows, and the validation rows.
 public struct TrainingData {
     public let targets: [String]
-    /// Distinct training conditions; `conditionTargets[c]` are their target indices.
+    /// Distinct conditions of the training rows, then of validation rows not among them; `conditionTargets[c]` are
+    /// their target indices.
     public let conditions: [String]
+    /// The first `trainConditionCount` entries of `conditions` are the ones trained on.
+    public let trainConditionCount: Int
     public let conditionTargets: [[Int]]
     /// Perturbed training rows of expr.npy and their condition index.
     public let trainRows: [Int]
@@ -41,6 +44,7 @@ public struct TrainingData {
         if !dropped.isEmpty {
             warn("\(dropped.values.reduce(0, +)) training cells of \(dropped.count) condition(s) with a gene that has no single-gene training cells are not used (e.g. \(dropped.keys.sorted().prefix(3).joined(separator: ", ")))")
         }
+        let nTrainConds = conds.count
         var vr: [Int] = [], vc: [Int] = []
         for r in split.rows(set: "val") where split.conditions[r] != Condition.control {
             if let i = index(split.conditions[r]) { vr.append(r); vc.append(i) }
@@ -52,7 +56,7 @@ public struct TrainingData {
         }
         guard !ctrl.isEmpty else { throw PVError.badInput(file: split.name, "no control cells (condition 'ctrl'): PerturbedVAE needs them") }
         guard !tr.isEmpty else { throw PVError.badInput(file: split.name, "no perturbed training cells") }
-        conditions = conds; conditionTargets = ctargets
+        conditions = conds; conditionTargets = ctargets; trainConditionCount = nTrainConds
         trainRows = tr; trainCondition = tc; controlRows = ctrl; valRows = vr; valCondition = vc
     }
 }
