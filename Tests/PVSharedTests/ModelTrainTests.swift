@@ -342,6 +342,13 @@ final class ModelTrainingDataTests: XCTestCase {
                           sets: rows.map { $0.1 }, groups: rows.map { $0.0.contains("+") ? "double" : "single" })
     }
 
+    /// Validation uses val cells of trained conditions and of val-only conditions, never of a test condition.
+    func testValidationNeverUsesATestCondition() throws {
+        let data = try TrainingData(split: Self.split())
+        XCTAssertEqual(data.valRows, [5, 6])
+        XCTAssertEqual(data.valCondition.map { data.conditions[$0] }, ["A", "A+B"])
+    }
+
     func testMetaListsOnlyTheConditionsTrainedOn() throws {
         let data = try TrainingData(split: Self.split())
         var cfg = PVConfig(genes: 4, targets: data.targets.count)

@@ -45,9 +45,17 @@ public struct TrainingData {
             warn("\(dropped.values.reduce(0, +)) training cells of \(dropped.count) condition(s) with a gene that has no single-gene training cells are not used (e.g. \(dropped.keys.sorted().prefix(3).joined(separator: ", ")))")
         }
         let nTrainConds = conds.count
-        var vr: [Int] = [], vc: [Int] = []
+        // Checkpoint selection must never see a test condition: a val condition that is not trained on but has test
+        // cells is left out.
+        var testOnly = Set(split.rows(set: "test").map { split.conditions[$0] })
+        for r in train { testOnly.remove(split.conditions[r]) }
+        var vr: [Int] = [], vc: [Int] = [], leaked = Set<String>()
         for r in split.rows(set: "val") where split.conditions[r] != Condition.control {
+            if testOnly.contains(split.conditions[r]) { leaked.insert(split.conditions[r]); continue }
             if let i = index(split.conditions[r]) { vr.append(r); vc.append(i) }
+        }
+        if !leaked.isEmpty {
+            warn("\(leaked.count) val condition(s) with cells in set 'test' and none in 'train' are not used to select the checkpoint (e.g. \(leaked.sorted().prefix(3).joined(separator: ", ")))")
         }
         var ctrl = split.rows(set: "train", condition: Condition.control)
         if ctrl.isEmpty {
