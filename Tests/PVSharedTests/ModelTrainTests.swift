@@ -332,6 +332,43 @@ final class ModelPredictPriorTests: XCTestCase {
     }
 }
 
+final class ModelPredictDeltaTests: XCTestCase {
+    /// --predict delta is x0 + f(u; n, z_ι(x0)) − f(0; n, z_ι(x0)) with one noise draw, computed here from two full
+    /// prior passes (pv-predict encodes each control cell once and decodes it under both labels).
+    func testDeltaIsControlPlusDifferenceOfTwoPriorPasses() {
+        var cfg = PVConfig(genes: 10, targets: 3)
+        cfg.hidden = 8; cfg.latentInv = 3; cfg.latentResp = 2
+        let vae = PerturbedVAE(config: cfg, maxRows: 8)
+        vae.store.initialise(seed: 11)
+        let G = cfg.genes, n = 6, dN = cfg.latentResp
+        var rng = RNG(seed: 5)
+        var expr = [Float](repeating: 0, count: 9 * G)
+        for i in expr.indices { expr[i] = rng.normal() }
+        let sources = [4, 0, 7, 7, 2, 8]
+        var got = [Float](repeating: 0, count: n * G)
+        let pred = PVPredictor(vae: vae, targets: ["A", "B", "C"])
+        var noise = RNG(seed: 9)
+        expr.withUnsafeBufferPointer { e in
+            got.withUnsafeMutableBufferPointer { pred.predict(targets: [0, 2], sources: sources, expr: e.baseAddress!, mode: .delta, rng: &noise, out: $0.baseAddress!) }
+        }
+        // The same noise, two full passes.
+        let again = RNG(seed: 9)
+        func pass(_ label: Int) -> [Float] {
+            for (k, s) in sources.enumerated() { for j in 0..<G { vae.x.p[k * G + j] = expr[s * G + j] }; vae.uIdx.p[k] = label }
+            var r = again
+            r.fillNormal(vae.epsResp.p, n * dN)
+            vae.unets.setLabel(0, targets: []); vae.unets.setLabel(1, targets: [0, 2])
+            vae.predictPrior(rows: n, labels: 2)
+            return Array(UnsafeBufferPointer(start: vae.xh.p, count: n * G))
+        }
+        let fu = pass(1), f0 = pass(0)
+        var want = [Float](repeating: 0, count: n * G)
+        for k in 0..<n { for j in 0..<G { want[k * G + j] = expr[sources[k] * G + j] + fu[k * G + j] - f0[k * G + j] } }
+        XCTAssertEqual(got, want)
+        XCTAssertNotEqual(fu, f0)
+    }
+}
+
 final class ModelTrainingDataTests: XCTestCase {
     /// ctrl, singles A B C in train; A has val cells; A+B is a val-only condition; B+C is a test condition that
     /// also has a val cell (a hand-edited split).

@@ -33,7 +33,7 @@ public final class PVPredictor {
     public func predict(targets: [Int], sources: [Int], expr: UnsafePointer<Float>, mode: PredictMode,
                         rng: inout RNG, out: UnsafeMutablePointer<Float>) {
         let G = vae.cfg.genes, dN = vae.cfg.latentResp
-        let chunk = mode == .prior ? vae.maxRows : vae.maxRows / 2
+        let chunk = vae.maxRows
         vae.unets.setLabel(0, targets: [])
         vae.unets.setLabel(1, targets: targets)
         var i = 0
@@ -48,12 +48,13 @@ public final class PVPredictor {
                 vae.predictPrior(rows: n, labels: 2)
                 (out + i * G).update(from: vae.xh.p, count: n * G)
             } else {
-                (vae.x.p + n * G).update(from: vae.x.p, count: n * G)
-                (vae.epsResp.p + n * dN).update(from: vae.epsResp.p, count: n * dN)
-                for k in 0..<n { vae.uIdx.p[n + k] = 0 }
-                vae.predictPrior(rows: 2 * n, labels: 2)
-                let o = out + i * G, xu = vae.xh.p, x0 = vae.xh.p + n * G
-                for j in 0..<(n * G) { o[j] = vae.x.p[j] + xu[j] - x0[j] }
+                // f(u) into out, then f(0) of the same encoded cells with the same noise: out = x0 + f(u) − f(0).
+                vae.predictPrior(rows: n, labels: 2)
+                let o = out + i * G, x0 = vae.x.p, f0 = vae.xh.p
+                o.update(from: vae.xh.p, count: n * G)
+                for k in 0..<n { vae.uIdx.p[k] = 0 }
+                vae.predictPrior(rows: n, labels: 2, reuseEncoding: true)
+                for j in 0..<(n * G) { o[j] = x0[j] + o[j] - f0[j] }
             }
             i += n
         }
