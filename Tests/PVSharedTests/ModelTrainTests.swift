@@ -287,6 +287,18 @@ final class ModelPredictBadModelTests: XCTestCase {
         // A baseline, asked for what only a pvae has.
         let additive = dir.appendingPathComponent("additive.npz").path
         XCTAssertEqual(try TestSupport.run("pv-train", ["--model", "additive", "-q", "--out", additive, expr, split]).status, 0)
+        // expr.npy of another normalisation with the same number of genes (two swapped in genes.tsv).
+        let other = dir.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: expr, toPath: other.appendingPathComponent("expr.npy").path)
+        var genes = TSVTable(header: ["gene_id", "symbol"])
+        genes.rows = (0..<60).map { ["G\($0 + 1)", $0 == 2 ? "g4" : $0 == 3 ? "g3" : "g\($0 + 1)"] }
+        try genes.write(other.appendingPathComponent("genes.tsv").path)
+        let swapped = try TestSupport.run("pv-predict", ["--out", dir.appendingPathComponent("pred").path, good,
+                                                         other.appendingPathComponent("expr.npy").path, split])
+        XCTAssertEqual(swapped.status, 65, swapped.stderr)
+        XCTAssertEqual(swapped.stderr, "pv-predict: \(other.appendingPathComponent("genes.tsv").path): gene 3 is 'g4' but \(good) has 'g3' there: \(other.appendingPathComponent("expr.npy").path) is not from the pv-normalize run the model was trained on\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("pred").path))
         let cases: [([String], Int32, String)] = [
             ([missingPath], 65, "pv-predict: \(missingPath): model has no tensor 'dec3.W' (kind pvae)\n"),
             ([bogusPath], 65, "pv-predict: \(bogusPath): model kind 'bogus' is unknown (expected pvae or a baseline: control, mean, additive, linear)\n"),
