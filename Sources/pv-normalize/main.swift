@@ -33,7 +33,9 @@ runTool("pv-normalize") {
     let dir = o.positionals.first
     if dir == "-" { throw PVError.usage("TENX_DIR must be a folder, not '-'") }
     let paths = try TenXPaths.locate(dir: dir, matrix: o.string("matrix"), barcodes: o.string("barcodes"), features: o.string("features"))
-    var cfg = NormalizeConfig(paths: paths, outDir: try o.required("out"))
+    let outDir = try o.required("out")
+    if outDir == "-" { throw PVError.usage("--out must be a folder; expr.npy, genes.tsv and obs.tsv cannot go to stdout ('-')") }
+    var cfg = NormalizeConfig(paths: paths, outDir: outDir)
     cfg.labelsPath = o.string("labels")
     cfg.dropUnlabelled = o.flag("drop-unlabelled")
     cfg.syntax = LabelSyntax(control: o.string("control") ?? "ctrl", separator: o.string("sep") ?? "+")

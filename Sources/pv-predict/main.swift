@@ -39,6 +39,7 @@ runTool("pv-predict") {
         throw PVError.usage("expected 3 input arguments, model.npz expr.npy split.tsv (usage: pv-predict [options] --out DIR model.npz expr.npy split.tsv)")
     }
     let outDir = try o.required("out")
+    if outDir == "-" { throw PVError.usage("--out must be a folder; pred.npy and pred.tsv cannot go to stdout ('-')") }
     let exprPath = o.positionals[1], splitPath = o.positionals[2]
     let mode = try PredictMode(rawValue: o.choice("predict", ["prior", "delta"]))!
     let seed = try o.int("seed")

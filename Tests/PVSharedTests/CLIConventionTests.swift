@@ -1,0 +1,45 @@
+import Foundation
+import XCTest
+import PVShared
+
+/// DESIGN.md §4 conventions checked from the shell side, as a user meets them: `-` for stdin/stdout only where an
+/// output can go there, usage errors before long work, nothing half-written. Uses a tiny simulated screen.
+final class CLIConventionTests: XCTestCase {
+    /// A tiny screen (pv-simulate + pv-normalize + pv-split) in a fresh folder: screen/, norm/expr.npy, split.tsv.
+    private func smallScreen() throws -> URL {
+        let d = TestSupport.tempDir("cli")
+        let steps: [(String, [String])] = [
+            ("pv-simulate", ["--cells-per-condition", "20", "--genes", "30", "--targets", "4", "--doubles", "2",
+                             "--seed", "3", "--out", d.path + "/screen"]),
+            ("pv-normalize", ["--labels", d.path + "/screen/cells.tsv", "--out", d.path + "/norm", d.path + "/screen"]),
+            ("pv-split", ["--out", d.path + "/split.tsv", d.path + "/norm/obs.tsv"]),
+        ]
+        for (tool, args) in steps {
+            let r = try TestSupport.run(tool, ["--quiet"] + args)
+            XCTAssertEqual(r.status, 0, "\(tool): \(r.stderr)")
+        }
+        return d
+    }
+
+    private func entries(_ d: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: d.path)) ?? []).sorted()
+    }
+
+    /// Tools whose output is a folder cannot write to stdout: `--out -` is a usage error, not a folder named "-".
+    func testFolderOutputsRejectDash() throws {
+        let d = try smallScreen()
+        let cases: [(String, [String])] = [
+            ("pv-simulate", ["--genes", "5", "--targets", "2", "--doubles", "0", "--out", "-"]),
+            ("pv-normalize", ["--labels", "screen/cells.tsv", "--out", "-", "screen"]),
+            ("pv-predict", ["--out", "-", "model.npz", "norm/expr.npy", "split.tsv"]),
+        ]
+        let before = entries(d)
+        for (tool, args) in cases {
+            let r = try TestSupport.run(tool, args, cwd: d)
+            XCTAssertEqual(r.status, 64, "\(tool) --out -: \(r.stderr)")
+            XCTAssertTrue(r.stderr.hasPrefix("\(tool): --out must be a folder"), r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "one line: \(r.stderr)")
+            XCTAssertEqual(entries(d), before, "\(tool) left no folder named '-'")
+        }
+    }
+}
