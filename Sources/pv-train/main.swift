@@ -47,6 +47,17 @@ runTool("pv-train") {
     ], positionals: 1...2)
 
     let out = try o.required("out")
+    // Checked before the (possibly hours of) training, not when the model is finally written.
+    if out != "-" {
+        let parent = (out as NSString).deletingLastPathComponent, dir = parent.isEmpty ? "." : parent
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw PVError.io(file: out, "folder \(dir) does not exist")
+        }
+        guard access(dir, W_OK) == 0 else { throw PVError.io(file: out, "folder \(dir) is not writable") }
+    } else if try o.int("checkpoint-every") > 0 {
+        throw PVError.usage("--checkpoint-every needs --out to be a file; checkpoints cannot go to stdout ('-')")
+    }
     if let batchPath = o.string("grad-check") {
         guard o.positionals.count == 1 else { throw PVError.usage("--grad-check takes one input, the model (usage: pv-train --grad-check BATCH.npz --out GRADS.npz MODEL.npz)") }
         try gradCheck(modelPath: o.positionals[0], batchPath: batchPath, out: out)

@@ -43,3 +43,25 @@ final class CLIConventionTests: XCTestCase {
         }
     }
 }
+
+extension CLIConventionTests {
+    /// A missing output folder is reported before training starts, not after the whole run.
+    func testTrainChecksOutputFolderBeforeTraining() throws {
+        let d = try smallScreen()
+        let r = try TestSupport.run("pv-train", ["--steps", "40", "--hidden", "16", "--out", "no-such-folder/model.npz",
+                                                 "norm/expr.npy", "split.tsv"], cwd: d)
+        XCTAssertEqual(r.status, 74, r.stderr)
+        XCTAssertEqual(r.stderr, "pv-train: no-such-folder/model.npz: folder no-such-folder does not exist\n",
+                       "one line, and no training progress before it")
+    }
+
+    /// Checkpoints are whole model files: with --out - they would be concatenated on stdout.
+    func testTrainRejectsCheckpointsToStdout() throws {
+        let d = try smallScreen()
+        let r = try TestSupport.run("pv-train", ["--steps", "40", "--hidden", "16", "--checkpoint-every", "1", "--out", "-",
+                                                 "norm/expr.npy", "split.tsv"], cwd: d)
+        XCTAssertEqual(r.status, 64, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("pv-train: --checkpoint-every needs --out to be a file"), r.stderr)
+        XCTAssertEqual(r.stdout, "", "nothing written to stdout")
+    }
+}
