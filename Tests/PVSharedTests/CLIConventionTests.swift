@@ -65,3 +65,29 @@ extension CLIConventionTests {
         XCTAssertEqual(r.stdout, "", "nothing written to stdout")
     }
 }
+
+extension CLIConventionTests {
+    /// Every pv-score output can go to stdout alone; the summary table is then not appended to it.
+    func testScoreJSONAndDEToStdoutStayParseable() throws {
+        let d = try smallScreen()
+        for (tool, args) in [("pv-train", ["--model", "additive", "--out", "add.npz", "norm/expr.npy", "split.tsv"]),
+                             ("pv-predict", ["--out", "pred", "add.npz", "norm/expr.npy", "split.tsv"])] {
+            let r = try TestSupport.run(tool, ["-q"] + args, cwd: d)
+            XCTAssertEqual(r.status, 0, "\(tool): \(r.stderr)")
+        }
+        let common = ["-q", "--pred", "add=pred/pred.npy", "norm/expr.npy", "split.tsv"]
+        let j = try TestSupport.run("pv-score", ["--json", "-"] + common, cwd: d)
+        XCTAssertEqual(j.status, 0, j.stderr)
+        XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)), "stdout is one JSON document")
+        let de = try TestSupport.run("pv-score", ["--de-out", "-"] + common, cwd: d)
+        XCTAssertEqual(de.status, 0, de.stderr)
+        let rows = de.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        XCTAssertEqual(rows.first, "condition\tgenes")
+        XCTAssertTrue(rows.allSatisfy { $0.split(separator: "\t", omittingEmptySubsequences: false).count == 2 },
+                      "only the DE table on stdout: \(de.stdout)")
+        let both = try TestSupport.run("pv-score", ["--json", "-", "--out", "-"] + common, cwd: d)
+        XCTAssertEqual(both.status, 64, both.stderr)
+        XCTAssertEqual(both.stderr, "pv-score: only one output can go to stdout ('-'), not --out and --json\n")
+        XCTAssertEqual(both.stdout, "")
+    }
+}
