@@ -91,3 +91,27 @@ extension CLIConventionTests {
         XCTAssertEqual(both.stdout, "")
     }
 }
+
+extension CLIConventionTests {
+    /// `--out` naming a named pipe (as /dev/stdout or a FIFO from `mkfifo`) is written through, not replaced by a
+    /// regular file renamed over it. (A FIFO stands in for /dev/null here, which the old behaviour would replace.)
+    func testOutputToNamedPipeIsWrittenThrough() throws {
+        let d = try smallScreen()
+        let fifo = d.path + "/split.fifo"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let fd = open(fifo, O_RDONLY | O_NONBLOCK)  // a reader, so the tool's open for writing does not block
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        let r = try TestSupport.run("pv-split", ["-q", "--out", fifo, "norm/obs.tsv"], cwd: d)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        var st = stat()
+        XCTAssertEqual(lstat(fifo, &st), 0)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFIFO, "the pipe is still a pipe")
+        var bytes = [UInt8](repeating: 0, count: 1 << 16)
+        let n = read(fd, &bytes, bytes.count)
+        let text = n > 0 ? String(decoding: bytes[0..<n], as: UTF8.self) : ""
+        XCTAssertTrue(text.hasPrefix("# pv-split"), "the table came through the pipe: \(text.prefix(80))")
+        XCTAssertTrue(text.contains("barcode\tlabel\tcondition\tset\tgroup\n"))
+        XCTAssertFalse(entries(d).contains { $0.hasSuffix(".tmp") }, "no temporary left")
+    }
+}
