@@ -115,3 +115,21 @@ extension CLIConventionTests {
         XCTAssertFalse(entries(d).contains { $0.hasSuffix(".tmp") }, "no temporary left")
     }
 }
+
+extension CLIConventionTests {
+    /// pv-train names the options the chosen --model ignores, and --help gives --rank's default.
+    func testTrainWarnsAboutOptionsTheModelIgnores() throws {
+        let d = try smallScreen()
+        let r = try TestSupport.run("pv-train", ["--model", "mean", "--rank", "2", "--steps", "100", "--out", "m.npz",
+                                                 "norm/expr.npy", "split.tsv"], cwd: d)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("pv-train: warning: --model mean does not use --rank, --steps; ignored"), r.stderr)
+        let a = try TestSupport.run("pv-train", ["--model", "additive", "--rank", "2", "--out", "a.npz",
+                                                 "norm/expr.npy", "split.tsv"], cwd: d)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertFalse(a.stderr.contains("does not use"), a.stderr)
+        let h = try TestSupport.run("pv-train", ["--help"])
+        let rankLine = h.stdout.split(separator: "\n").first { $0.contains("--rank R") } ?? ""
+        XCTAssertTrue(rankLine.contains("[default: "), "every option lists its default: \(rankLine)")
+    }
+}
