@@ -133,3 +133,16 @@ extension CLIConventionTests {
         XCTAssertTrue(rankLine.contains("[default: "), "every option lists its default: \(rankLine)")
     }
 }
+
+extension CLIConventionTests {
+    /// pv-split names the options of other schemes, which the chosen scheme ignores.
+    func testSplitWarnsAboutOtherSchemesOptions() throws {
+        let d = try smallScreen()
+        let r = try TestSupport.run("pv-split", ["--val-frac", "0.3", "--holdout-cells", "2", "--out", "s.tsv", "norm/obs.tsv"], cwd: d)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("pv-split: warning: --scheme singles-to-doubles does not use --val-frac; ignored"), r.stderr)
+        let g = try TestSupport.run("pv-split", ["--scheme", "random-cells", "--val-frac", "0.3", "--out", "s.tsv", "norm/obs.tsv"], cwd: d)
+        XCTAssertEqual(g.status, 0, g.stderr)
+        XCTAssertFalse(g.stderr.contains("does not use"), g.stderr)
+    }
+}
