@@ -146,3 +146,20 @@ extension CLIConventionTests {
         XCTAssertFalse(g.stderr.contains("does not use"), g.stderr)
     }
 }
+
+extension CLIConventionTests {
+    /// The provenance command line can be pasted back into a shell: arguments with spaces or quotes are quoted.
+    func testProvenanceCommandLineIsShellQuoted() throws {
+        XCTAssertEqual(shellQuoted("norm/obs.tsv"), "norm/obs.tsv")
+        XCTAssertEqual(shellQuoted("T01+T03,T02"), "T01+T03,T02")
+        XCTAssertEqual(shellQuoted(""), "''")
+        XCTAssertEqual(shellQuoted("non targeting"), "'non targeting'")
+        XCTAssertEqual(shellQuoted("it's"), "'it'\\''s'")
+        let d = try smallScreen()
+        let r = try TestSupport.run("pv-split", ["-q", "--out", "split table.tsv", "norm/obs.tsv"], cwd: d)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let text = try String(contentsOfFile: d.path + "/split table.tsv", encoding: .utf8)
+        let command = text.split(separator: "\n").first { $0.hasPrefix("# command: ") } ?? ""
+        XCTAssertTrue(command.hasSuffix(" -q --out 'split table.tsv' norm/obs.tsv"), String(command))
+    }
+}
