@@ -163,3 +163,15 @@ extension CLIConventionTests {
         XCTAssertTrue(command.hasSuffix(" -q --out 'split table.tsv' norm/obs.tsv"), String(command))
     }
 }
+
+extension CLIConventionTests {
+    /// Without --n-top-genes no gene is flagged highly_variable; --help says so rather than implying a selection.
+    func testNormalizeHelpSaysWhenGenesAreFlagged() throws {
+        let d = try smallScreen()
+        let genes = try TSVTable(path: d.path + "/norm/genes.tsv")
+        XCTAssertEqual(Set(try genes.values("highly_variable")), ["False"], "no --n-top-genes: nothing flagged")
+        let h = try TestSupport.run("pv-normalize", ["--help"])
+        let line = h.stdout.split(separator: "\n").first { $0.contains("--n-top-genes N") } ?? ""
+        XCTAssertTrue(line.contains("highly_variable") && line.contains("none flagged"), String(line))
+    }
+}
