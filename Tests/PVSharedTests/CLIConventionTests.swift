@@ -175,3 +175,25 @@ extension CLIConventionTests {
         XCTAssertTrue(line.contains("highly_variable") && line.contains("none flagged"), String(line))
     }
 }
+
+extension CLIConventionTests {
+    /// Text printed on stdout (pv-predict --list-targets, pv-score's summary) that cannot be written is exit 74.
+    func testFullStdoutIsAnIOError() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { throw XCTSkip("no /dev/full on this system") }
+        let d = try smallScreen()
+        let t = try TestSupport.run("pv-train", ["-q", "--model", "additive", "--out", "add.npz", "norm/expr.npy", "split.tsv"], cwd: d)
+        XCTAssertEqual(t.status, 0, t.stderr)
+        let p = Process()
+        p.executableURL = TestSupport.binDir.appendingPathComponent("pv-predict")
+        p.arguments = ["--list-targets", "add.npz"]
+        p.currentDirectoryURL = d
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let msg = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 74, msg)
+        XCTAssertEqual(msg, "pv-predict: <stdout>: write failed: No space left on device\n")
+    }
+}
