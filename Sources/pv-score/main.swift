@@ -36,7 +36,7 @@ runTool("pv-score") {
     opts.nDE = try o.int("n-de")
     opts.l2Genes = try o.int("l2-genes")
     opts.blockSize = try o.int("block-size")
-    opts.set = try o.required("set")
+    opts.set = try o.choice("set", ["test", "val", "train"])
     opts.allowMissing = o.flag("allow-missing")
     opts.deFile = o.string("de")
     let specs = o.strings("pred")

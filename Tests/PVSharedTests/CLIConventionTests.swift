@@ -197,3 +197,12 @@ extension CLIConventionTests {
         XCTAssertEqual(msg, "pv-predict: <stdout>: write failed: No space left on device\n")
     }
 }
+
+extension CLIConventionTests {
+    /// A misspelt --set is a usage error (64) naming the choices, not bad data (65).
+    func testScoreSetIsAChoice() throws {
+        let r = try TestSupport.run("pv-score", ["--set", "tset", "--pred", "a=pred.npy", "expr.npy", "split.tsv"])
+        XCTAssertEqual(r.status, 64, r.stderr)
+        XCTAssertEqual(r.stderr, "pv-score: option --set: expected one of test, val, train, got 'tset'\n")
+    }
+}
