@@ -206,3 +206,12 @@ extension CLIConventionTests {
         XCTAssertEqual(r.stderr, "pv-score: option --set: expected one of test, val, train, got 'tset'\n")
     }
 }
+
+extension CLIConventionTests {
+    /// pv-predict's two optional tables cannot both go to stdout (they would be concatenated).
+    func testPredictRejectsTwoTablesOnStdout() throws {
+        let r = try TestSupport.run("pv-predict", ["--latents", "-", "--graph", "-", "--out", "p", "model.npz", "expr.npy", "split.tsv"])
+        XCTAssertEqual(r.status, 64, r.stderr)
+        XCTAssertEqual(r.stderr, "pv-predict: only one output can go to stdout ('-'), not --latents and --graph\n")
+    }
+}
