@@ -215,3 +215,16 @@ extension CLIConventionTests {
         XCTAssertEqual(r.stderr, "pv-predict: only one output can go to stdout ('-'), not --latents and --graph\n")
     }
 }
+
+extension CLIConventionTests {
+    /// --quiet keeps warnings (they say something is off with the data), and --help says so.
+    func testQuietHelpMentionsWarnings() throws {
+        let d = try smallScreen()
+        let r = try TestSupport.run("pv-split", ["-q", "--out", "s.tsv", "norm/obs.tsv"], cwd: d)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("pv-split: warning: "), "a small screen warns even under -q: \(r.stderr)")
+        let h = try TestSupport.run("pv-split", ["--help"])
+        let line = h.stdout.split(separator: "\n").first { $0.contains("--quiet") } ?? ""
+        XCTAssertTrue(line.contains("warnings and errors still"), String(line))
+    }
+}
