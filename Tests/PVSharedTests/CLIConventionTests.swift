@@ -228,3 +228,16 @@ extension CLIConventionTests {
         XCTAssertTrue(line.contains("warnings and errors still"), String(line))
     }
 }
+
+extension CLIConventionTests {
+    /// A short job logs one progress line (its final one) when stderr is not a terminal, not the same count twice.
+    func testShortJobPrintsOneProgressLine() throws {
+        let d = TestSupport.tempDir("cli")
+        let r = try TestSupport.run("pv-simulate", ["--cells-per-condition", "10", "--genes", "20", "--targets", "3",
+                                                    "--doubles", "1", "--out", d.path + "/s"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("pv-simulate: simulating ") }
+        XCTAssertEqual(lines.count, 1, r.stderr)
+        XCTAssertTrue(lines.first?.hasPrefix("pv-simulate: simulating 50/50 cells") ?? false, r.stderr)
+    }
+}
