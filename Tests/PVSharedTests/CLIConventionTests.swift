@@ -241,3 +241,17 @@ extension CLIConventionTests {
         XCTAssertTrue(lines.first?.hasPrefix("pv-simulate: simulating 50/50 cells") ?? false, r.stderr)
     }
 }
+
+extension CLIConventionTests {
+    /// A regular file under /dev (e.g. /dev/shm on Linux) is still written atomically through a temporary.
+    func testRegularFileUnderDevIsStillAtomic() throws {
+        guard FileManager.default.isWritableFile(atPath: "/dev/shm") else { throw XCTSkip("no writable /dev/shm") }
+        let path = "/dev/shm/pv-cli-\(UUID().uuidString).txt"
+        defer { unlink(path) }
+        let f = try OutputFile(path)
+        try f.write("partial")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "nothing at the target before commit")
+        try f.commit()
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "partial")
+    }
+}

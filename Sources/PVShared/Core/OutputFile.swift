@@ -44,9 +44,11 @@ public final class OutputFile {
         }
         // /dev/null, /dev/stdout, a named pipe: written in place. A temp file and rename would replace the device
         // node itself (or fail in /dev), and there is nothing half-written to protect.
+        // /dev/stdout and /dev/fd/N are links to whatever the descriptor is, possibly a regular file.
+        let descriptor = path == "/dev/stdout" || path == "/dev/stderr" || path.hasPrefix("/dev/fd/") || path.hasPrefix("/proc/self/fd/")
         var st = stat()
         let kind = stat(path, &st) == 0 ? st.st_mode & S_IFMT : S_IFREG
-        if path.hasPrefix("/dev/") || (kind != S_IFREG && kind != S_IFDIR) {
+        if descriptor || (kind != S_IFREG && kind != S_IFDIR) {
             guard let f = fopen(path, "wb") else {
                 throw PVError.io(file: path, "cannot open for writing: \(String(cString: strerror(errno)))")
             }
