@@ -23,8 +23,8 @@ runTool("pv-normalize") {
             OptionSpec("min-genes", value: "N", default: "0", help: "drop cells with fewer detected genes (0 = off)"),
             OptionSpec("min-cells", value: "N", default: "0", help: "drop genes detected in fewer cells (0 = off; targets and --keep-genes stay)"),
             OptionSpec("target-sum", value: "X", default: "median of per-cell totals", help: "normalise every cell to this total"),
-            OptionSpec("n-top-genes", value: "N", default: "all genes that pass filters", help: "keep the N most highly variable genes"),
-            OptionSpec("flavor", value: "F", default: "seurat", help: "HVG flavor: seurat or cell_ranger"),
+            OptionSpec("n-top-genes", value: "N", default: "all genes that pass filters, none flagged", help: "keep the N most highly variable genes (highly_variable True in genes.tsv)"),
+            OptionSpec("flavor", value: "F", default: "seurat", help: "HVG flavor for --n-top-genes and dispersion_norm: seurat or cell_ranger"),
             OptionSpec("n-bins", value: "N", default: "20", help: "mean bins for the normalised dispersion"),
             OptionSpec("keep-genes", value: "FILE", help: "genes (id or symbol, one per line) always kept"),
             .flag("all-features", help: "use features of every type (default: only 'Gene Expression' rows, as scanpy)"),
@@ -33,7 +33,9 @@ runTool("pv-normalize") {
     let dir = o.positionals.first
     if dir == "-" { throw PVError.usage("TENX_DIR must be a folder, not '-'") }
     let paths = try TenXPaths.locate(dir: dir, matrix: o.string("matrix"), barcodes: o.string("barcodes"), features: o.string("features"))
-    var cfg = NormalizeConfig(paths: paths, outDir: try o.required("out"))
+    let outDir = try o.required("out")
+    if outDir == "-" { throw PVError.usage("--out must be a folder; expr.npy, genes.tsv and obs.tsv cannot go to stdout ('-')") }
+    var cfg = NormalizeConfig(paths: paths, outDir: outDir)
     cfg.labelsPath = o.string("labels")
     cfg.dropUnlabelled = o.flag("drop-unlabelled")
     cfg.syntax = LabelSyntax(control: o.string("control") ?? "ctrl", separator: o.string("sep") ?? "+")

@@ -39,6 +39,10 @@ runTool("pv-predict") {
         throw PVError.usage("expected 3 input arguments, model.npz expr.npy split.tsv (usage: pv-predict [options] --out DIR model.npz expr.npy split.tsv)")
     }
     let outDir = try o.required("out")
+    if outDir == "-" { throw PVError.usage("--out must be a folder; pred.npy and pred.tsv cannot go to stdout ('-')") }
+    if o.string("latents") == "-" && o.string("graph") == "-" {
+        throw PVError.usage("only one output can go to stdout ('-'), not --latents and --graph")
+    }
     let exprPath = o.positionals[1], splitPath = o.positionals[2]
     let mode = try PredictMode(rawValue: o.choice("predict", ["prior", "delta"]))!
     let seed = try o.int("seed")

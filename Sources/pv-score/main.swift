@@ -11,13 +11,14 @@ runTool("pv-score") {
             control mean and DE genes from all control cells. Each pred.tsv is read from beside its pred.npy.
             Metrics: r2, r2_dvae, rmse_norm, mmd, mse, mse_de, pearson_delta, pearson_delta_de, l2_top1000,
             direction_de (top-20 DE genes by |Welch t| as GEARS ranks them).
+            The summary table (group means side by side) goes to stdout, unless an output is written there (-).
             """,
         specs: [
             OptionSpec("pred", value: "NAME=PATH", repeatable: true, help: "a prediction: name and pred.npy (pred.tsv beside it)"),
             OptionSpec("out", short: "o", value: "FILE", help: "per-condition TSV (one row per prediction and condition; - for stdout)"),
-            OptionSpec("json", value: "FILE", help: "everything as JSON (per condition, per group, DE genes)"),
+            OptionSpec("json", value: "FILE", help: "everything as JSON (per condition, per group, DE genes; - for stdout)"),
             OptionSpec("de", value: "FILE", help: "DE genes to use: TSV with columns condition, genes (comma-separated names)"),
-            OptionSpec("de-out", value: "FILE", help: "write the DE genes used (same format as --de)"),
+            OptionSpec("de-out", value: "FILE", help: "write the DE genes used (same format as --de; - for stdout)"),
             OptionSpec("n-de", value: "N", default: "20", help: "DE genes per condition"),
             OptionSpec("l2-genes", value: "N", default: "1000", help: "genes with the highest control mean for l2_top1000"),
             OptionSpec("block-size", value: "N", default: "32", help: "cells per side in the rmse_norm, mmd and r2_dvae blocks"),
@@ -27,11 +28,15 @@ runTool("pv-score") {
         ],
         positionals: 2...2)
     let exprPath = o.positionals[0], splitPath = o.positionals[1]
+    let toStdout = ["out", "json", "de-out"].filter { o.string($0) == "-" }
+    if toStdout.count > 1 {
+        throw PVError.usage("only one output can go to stdout ('-'), not \(toStdout.map { "--" + $0 }.joined(separator: " and "))")
+    }
     var opts = ScoreOptions()
     opts.nDE = try o.int("n-de")
     opts.l2Genes = try o.int("l2-genes")
     opts.blockSize = try o.int("block-size")
-    opts.set = try o.required("set")
+    opts.set = try o.choice("set", ["test", "val", "train"])
     opts.allowMissing = o.flag("allow-missing")
     opts.deFile = o.string("de")
     let specs = o.strings("pred")
@@ -60,6 +65,6 @@ runTool("pv-score") {
         let f = try OutputFile(path); try f.write(DEGenes.table(result.de, geneNames: geneNames).text()); outputs.append(f)
     }
     for f in outputs { try f.commit() }
-    if o.string("out") != "-" { print(ScoreReport.summary(result), terminator: "") }
+    if toStdout.isEmpty { print(ScoreReport.summary(result), terminator: "") }
     info("scored \(result.predictions.count) prediction(s) on \(Set(result.conditions.map { $0.condition }).count) condition(s) of set '\(opts.set)'")
 }

@@ -37,6 +37,7 @@ runTool("pv-simulate") {
     ], positionals: 0...0)
 
     let outDir = try o.required("out")
+    if outDir == "-" { throw PVError.usage("--out must be a folder; the screen is several files and cannot go to stdout ('-')") }
     var p = SimParams()
     func count(_ n: String, min lo: Int) throws -> Int {
         let v = try o.int(n); guard v >= lo else { throw PVError.usage("--\(n) must be at least \(lo), got \(v)") }; return v

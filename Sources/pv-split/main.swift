@@ -57,6 +57,16 @@ runTool("pv-split") {
     cfg.scheme = SplitScheme(rawValue: schemeName)!
     if cfg.scheme == .custom && !o.given("custom") { throw PVError.usage("--scheme custom needs --custom FILE (condition<TAB>set)") }
     if cfg.scheme != .custom && o.given("custom") { throw PVError.usage("--custom is only used with --scheme custom, not \(schemeName)") }
+    // Options of another scheme are named, so that nobody believes they had an effect.
+    let schemeOptions: [String: [String]] = [
+        "singles-to-doubles": ["holdout-singles", "holdout-cells", "val-cells"],
+        "gears-simulation": ["train-gene-frac", "combo-seen2-train-frac", "val-gene-frac", "val-combo-frac"],
+        "random-cells": ["val-frac", "test-frac"],
+    ]
+    let unused = schemeOptions.filter { $0.key != schemeName }.values.flatMap { $0 }.filter { o.given($0) }.sorted()
+    if !unused.isEmpty {
+        warn("--scheme \(schemeName) does not use \(unused.map { "--" + $0 }.joined(separator: ", ")); ignored")
+    }
     let seed = try o.int("seed")
     guard seed >= 0 else { throw PVError.usage("--seed must be non-negative, got \(seed)") }
     cfg.seed = UInt64(seed)

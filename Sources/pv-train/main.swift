@@ -20,7 +20,7 @@ runTool("pv-train") {
                         description: description, specs: [
         OptionSpec("out", short: "o", value: "FILE", help: "output model file (.npz); also where checkpoints go"),
         OptionSpec("model", value: "KIND", default: "pvae", help: "pvae, or a baseline: control, mean, additive, linear"),
-        OptionSpec("rank", value: "R", help: "rank of the low-rank additive baseline (--model additive)"),
+        OptionSpec("rank", value: "R", default: "full: plain additive", help: "rank of the low-rank additive baseline (--model additive)"),
         OptionSpec("pca", value: "N", default: "10", help: "PCA dimensions of the linear baseline (--model linear)"),
         OptionSpec("ridge", value: "X", default: "0.1", help: "ridge penalty of the linear baseline (--model linear)"),
         OptionSpec("genes", value: "FILE", default: "genes.tsv beside expr.npy", help: "gene names (column 'symbol') from pv-normalize"),
@@ -47,6 +47,17 @@ runTool("pv-train") {
     ], positionals: 1...2)
 
     let out = try o.required("out")
+    // Checked before the (possibly hours of) training, not when the model is finally written.
+    if out != "-" {
+        let parent = (out as NSString).deletingLastPathComponent, dir = parent.isEmpty ? "." : parent
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw PVError.io(file: out, "folder \(dir) does not exist")
+        }
+        guard access(dir, W_OK) == 0 else { throw PVError.io(file: out, "folder \(dir) is not writable") }
+    } else if try o.int("checkpoint-every") > 0 {
+        throw PVError.usage("--checkpoint-every needs --out to be a file; checkpoints cannot go to stdout ('-')")
+    }
     if let batchPath = o.string("grad-check") {
         guard o.positionals.count == 1 else { throw PVError.usage("--grad-check takes one input, the model (usage: pv-train --grad-check BATCH.npz --out GRADS.npz MODEL.npz)") }
         try gradCheck(modelPath: o.positionals[0], batchPath: batchPath, out: out)
@@ -61,6 +72,17 @@ runTool("pv-train") {
     let genes = try readGeneNames(o.given("genes") ? o.string("genes") : nil, exprPath: exprPath, cols: cols)
 
     let kind = try o.choice("model", ["pvae"] + Baselines.kinds)
+    // Options the chosen model does not use are named, so that nobody believes they had an effect.
+    let onlyFor = ["rank": "additive", "pca": "linear", "ridge": "linear"]
+    var unused = onlyFor.keys.filter { o.given($0) && onlyFor[$0] != kind }
+    if kind != "pvae" {
+        unused += ["latent-inv", "latent-resp", "hidden", "epochs", "steps", "batch", "lr", "beta", "alpha", "u-compose",
+                   "decoder", "node-hidden", "no-val-select", "val-metric", "checkpoint-every", "resume", "init-only",
+                   "stop-after-epoch"].filter { o.given($0) }
+    }
+    if !unused.isEmpty {
+        warn("--model \(kind) does not use \(unused.sorted().map { "--" + $0 }.joined(separator: ", ")); ignored")
+    }
     if kind != "pvae" {
         var opts: [String: Any] = [:]
         if let r = try o.intIfPresent("rank") { opts["rank"] = r }

@@ -32,7 +32,7 @@ public struct Options {
     /// Options every tool accepts, listed after the tool's own.
     public static let common: [OptionSpec] = [
         OptionSpec("threads", value: "N", default: "all cores", help: "threads for OpenBLAS and pv's own loops"),
-        .flag("quiet", short: "q", help: "no progress or summary on stderr (errors still)"),
+        .flag("quiet", short: "q", help: "no progress or summary on stderr (warnings and errors still)"),
         .flag("help", short: "h", help: "print this help and exit"),
         .flag("version", help: "print the version and exit"),
     ]

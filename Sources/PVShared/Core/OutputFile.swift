@@ -32,12 +32,27 @@ public final class OutputFile {
     let tmpPath: String?
     private var fp: UnsafeMutablePointer<FILE>?
     private var committed = false
+    /// A device or pipe opened in place (closed on commit).
+    private var ownsStream = false
 
     public init(_ path: String) throws {
         self.path = path
         if path == "-" {
             tmpPath = nil
             fp = stdout
+            return
+        }
+        // /dev/null, /dev/stdout, a named pipe: written in place. A temp file and rename would replace the device
+        // node itself (or fail in /dev), and there is nothing half-written to protect.
+        // /dev/stdout and /dev/fd/N are links to whatever the descriptor is, possibly a regular file.
+        let descriptor = path == "/dev/stdout" || path == "/dev/stderr" || path.hasPrefix("/dev/fd/") || path.hasPrefix("/proc/self/fd/")
+        var st = stat()
+        let kind = stat(path, &st) == 0 ? st.st_mode & S_IFMT : S_IFREG
+        if descriptor || (kind != S_IFREG && kind != S_IFDIR) {
+            guard let f = fopen(path, "wb") else {
+                throw PVError.io(file: path, "cannot open for writing: \(String(cString: strerror(errno)))")
+            }
+            tmpPath = nil; fp = f; ownsStream = true
             return
         }
         let url = URL(fileURLWithPath: path)
@@ -80,8 +95,10 @@ public final class OutputFile {
     public func commit() throws {
         guard let f = fp else { return }
         if tmpPath == nil {
-            if fflush(f) != 0 { throw PVError.io(file: displayOut, "write failed") }
+            let ok = fflush(f) == 0
+            if ownsStream { fclose(f) }
             committed = true; fp = nil
+            if !ok { throw PVError.io(file: displayOut, "write failed") }
             return
         }
         // errno is read before cleanup calls (fclose, unlink) can overwrite it.
@@ -100,7 +117,7 @@ public final class OutputFile {
 
     /// Closes and deletes the temporary file; the target is untouched.
     public func abandon() {
-        if let f = fp, tmpPath != nil { fclose(f) }
+        if let f = fp, tmpPath != nil || ownsStream { fclose(f) }
         fp = nil
         if let t = tmpPath { unlink(t); PendingOutputs.remove(t) }
         committed = true

@@ -7,7 +7,8 @@ public final class Progress {
     let total: Int
     let unit: String
     let start = Date()
-    var lastDraw = Date.distantPast
+    /// The first line comes one interval after the start: a short job prints only its final line.
+    lazy var lastDraw = start
     public private(set) var done = 0
     let tty = isatty(2) != 0
     let interval: TimeInterval

@@ -8,7 +8,11 @@ public func runTool(_ name: String, _ body: () throws -> Void) -> Never {
     installSignalCleanup()
     do {
         try body()
-        fflush(stdout)
+        // Results printed to stdout (a summary, a list) that could not be written are a failure, not a success.
+        if fflush(stdout) != 0 || ferror(stdout) != 0 {
+            printErr("\(name): <stdout>: write failed: \(String(cString: strerror(errno)))")
+            exit(PVError.io(file: "<stdout>", "").exitCode)
+        }
         exit(0)
     } catch let e as PVError {
         PendingOutputs.removeAll()
