@@ -116,6 +116,28 @@ final class NPYTests: XCTestCase {
         XCTAssertEqual(try FormatTest.bits(b), vals.map(\.bitPattern))
     }
 
+    func testGzippedNPYReadsLikeThePlainFile() throws {
+        let p = dir.appendingPathComponent("g.npy").path
+        let vals = Self.f32Values + (0..<100).map { Float($0) * 0.5 }
+        try writeNPY(p, vals, shape: [4, vals.count / 4])
+        let gz = dir.appendingPathComponent("g.npy.gz").path
+        try writeFileAtomically(gz) { out in
+            let w = try GzipWriter(out)
+            try FormatTest.read(p).withUnsafeBytes { try w.write($0) }
+            try w.finish()
+        }
+        let a = try NPYArray(path: gz)
+        XCTAssertEqual(a.shape, [4, vals.count / 4])
+        XCTAssertEqual(try FormatTest.bits(a), vals.map(\.bitPattern))
+        // A truncated gzip body is reported as such, not as a bad .npy magic.
+        let bytes = FormatTest.read(gz)
+        let cut = dir.appendingPathComponent("cut.npy").path
+        FileManager.default.createFile(atPath: cut, contents: Data(bytes.prefix(bytes.count / 2)))
+        XCTAssertThrowsError(try NPYArray(path: cut)) { e in
+            XCTAssertTrue("\(e)".contains("truncated gzip stream"), "\(e)")
+        }
+    }
+
     func testNumpyLoadsPVFile() throws {
         guard TestSupport.pythonWithNumpy != nil else { throw XCTSkip("python3 with numpy not found; numpy compatibility not checked") }
         let p = dir.appendingPathComponent("pv.npy").path

@@ -123,14 +123,8 @@ public final class NPYArray {
                 defer { close(fd) }
                 bytes = try NPYArray.readAll(fd, name: name)
             }
-            if bytes.isEmpty { throw PVError.badInput(file: name, "empty input, expected a NumPy .npy array") }
-            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 64)
-            bytes.withUnsafeBytes { buf.copyMemory(from: $0) }
-            owned = buf; base = nil; mappedLength = 0
-            do {
-                let (h, off) = try NPYArray.validate(UnsafeRawBufferPointer(buf), name: name)
-                header = h; data = UnsafeRawPointer(buf.baseAddress! + off)
-            } catch { buf.deallocate(); throw error }
+            (owned, header, data) = try NPYArray.inMemory(bytes, name: name)
+            base = nil; mappedLength = 0
             return
         }
         defer { close(fd) }
@@ -139,11 +133,30 @@ public final class NPYArray {
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
             throw PVError.io(file: path, "cannot map: \(String(cString: strerror(errno)))")
         }
+        if size >= 2 && p.load(as: UInt8.self) == 0x1f && p.load(fromByteOffset: 1, as: UInt8.self) == 0x8b {
+            // A gzip-compressed .npy (expr.npy.gz): gzip is transparent on every input, but only a plain file maps.
+            munmap(p, size)
+            (owned, header, data) = try NPYArray.inMemory(try ByteSource(path: path).readAll(), name: name)
+            base = nil; mappedLength = 0
+            return
+        }
         base = p; mappedLength = size; owned = nil
         do {
             let (h, off) = try NPYArray.validate(UnsafeRawBufferPointer(start: p, count: size), name: name)
             header = h; data = UnsafeRawPointer(p + off)
         } catch { munmap(p, size); throw error }
+    }
+
+    /// Copies a whole `.npy` image into an aligned buffer and validates it.
+    private static func inMemory(_ bytes: [UInt8], name: String) throws
+        -> (UnsafeMutableRawBufferPointer, NPYHeader, UnsafeRawPointer) {
+        if bytes.isEmpty { throw PVError.badInput(file: name, "empty input, expected a NumPy .npy array") }
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 64)
+        bytes.withUnsafeBytes { buf.copyMemory(from: $0) }
+        do {
+            let (h, off) = try NPYArray.validate(UnsafeRawBufferPointer(buf), name: name)
+            return (buf, h, UnsafeRawPointer(buf.baseAddress! + off))
+        } catch { buf.deallocate(); throw error }
     }
 
     /// Parses an in-memory `.npy` image (copied).
