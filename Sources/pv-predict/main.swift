@@ -62,16 +62,10 @@ runTool("pv-predict") {
     }
     // The genes of expr.npy (genes.tsv beside it, as pv-train reads them) must be the model's, in its order: the same
     // count from another normalisation would otherwise be decoded silently into the wrong columns.
-    if exprPath != "-" {
-        let gpath = URL(fileURLWithPath: exprPath).deletingLastPathComponent().appendingPathComponent("genes.tsv").path
-        if FileManager.default.fileExists(atPath: gpath) {
-            let t = try TSVTable(path: gpath)
-            let c = t.columnIfPresent("symbol") ?? 0
-            let names = t.rows.map { c < $0.count ? $0[c] : "" }
-            if let j = (0..<max(names.count, model.genes.count)).first(where: { $0 >= names.count || $0 >= model.genes.count || names[$0] != model.genes[$0] }) {
-                func at(_ a: [String]) -> String { j < a.count ? "'\(a[j])'" : "no gene" }
-                throw PVError.badInput(file: t.name, "gene \(j + 1) is \(at(names)) but \(mname) has \(at(model.genes)) there: \(displayName(exprPath)) is not from the pv-normalize run the model was trained on")
-            }
+    if let gpath = GeneNames.besideExpr(exprPath) {
+        let names = try GeneNames.read(gpath, cols: cols)
+        if let j = names.indices.first(where: { names[$0] != model.genes[$0] }) {
+            throw PVError.badInput(file: displayName(gpath), "gene \(j + 1) is '\(names[j])' but \(mname) has '\(model.genes[j])' there: \(displayName(exprPath)) is not from the pv-normalize run the model was trained on")
         }
     }
     // Everything about the model is checked before the output folder is created, so a bad model leaves nothing.

@@ -45,9 +45,7 @@ runTool("pv-score") {
     let expr = try NPYArray(path: exprPath)
     let (rows, cols, values) = try expr.matrix()
     let split = try SplitTable(path: splitPath)
-    let genesPath = o.given("genes") ? o.string("genes")!
-        : URL(fileURLWithPath: exprPath).deletingLastPathComponent().appendingPathComponent("genes.tsv").path
-    let geneNames = try ScoreGenes.names(path: genesPath, required: o.given("genes"), cols: cols)
+    let geneNames = try GeneNames.resolve(explicit: o.given("genes") ? o.string("genes") : nil, exprPath: exprPath, cols: cols)
     let predictions = try specs.map { try Prediction(spec: $0, cols: cols) }
 
     let result = try Scorer.run(expr: values, rows: rows, cols: cols, exprName: displayName(exprPath), split: split,

@@ -39,21 +39,18 @@ runTool("pv-simulate") {
     let outDir = try o.required("out")
     if outDir == "-" { throw PVError.usage("--out must be a folder; the screen is several files and cannot go to stdout ('-')") }
     var p = SimParams()
-    func count(_ n: String, min lo: Int) throws -> Int {
-        let v = try o.int(n); guard v >= lo else { throw PVError.usage("--\(n) must be at least \(lo), got \(v)") }; return v
-    }
     if o.given("cells") && o.given("cells-per-condition") {
         throw PVError.usage("give --cells (total) or --cells-per-condition, not both")
     }
-    p.cellsPerCondition = try count("cells-per-condition", min: 1)
-    if o.given("cells") { p.totalCells = try count("cells", min: 1) }
-    p.genes = try count("genes", min: 1)
-    p.targets = try count("targets", min: 1)
-    p.doubles = try count("doubles", min: 0)
+    p.cellsPerCondition = try o.int("cells-per-condition", atLeast: 1)
+    if o.given("cells") { p.totalCells = try o.int("cells", atLeast: 1) }
+    p.genes = try o.int("genes", atLeast: 1)
+    p.targets = try o.int("targets", atLeast: 1)
+    p.doubles = try o.int("doubles", atLeast: 0)
     let maxPairs = p.targets * (p.targets - 1) / 2
     guard p.doubles <= maxPairs else { throw PVError.usage("--doubles \(p.doubles) exceeds the \(maxPairs) pairs of \(p.targets) targets") }
-    p.latentInv = try count("latent-inv", min: 1)
-    p.latentResp = try count("latent-resp", min: 1)
+    p.latentInv = try o.int("latent-inv", atLeast: 1)
+    p.latentResp = try o.int("latent-resp", atLeast: 1)
     p.edgeDensity = try o.double("edge-density")
     guard (0...1).contains(p.edgeDensity) else { throw PVError.usage("--edge-density must be between 0 and 1, got \(p.edgeDensity)") }
     p.effect = try o.double("effect")

@@ -69,7 +69,7 @@ runTool("pv-train") {
     let (rows, cols, values) = try exprArr.matrix()
     let split = try SplitTable(path: splitPath)
     try split.check(rows: rows, exprName: displayName(exprPath))
-    let genes = try readGeneNames(o.given("genes") ? o.string("genes") : nil, exprPath: exprPath, cols: cols)
+    let genes = try GeneNames.resolve(explicit: o.given("genes") ? o.string("genes") : nil, exprPath: exprPath, cols: cols)
 
     let kind = try o.choice("model", ["pvae"] + Baselines.kinds)
     // Options the chosen model does not use are named, so that nobody believes they had an effect.
@@ -102,10 +102,10 @@ runTool("pv-train") {
     }
     let K = data.targets.count
     var cfg = PVConfig(genes: cols, targets: K)
-    cfg.latentInv = try positive(o, "latent-inv"); cfg.hidden = try positive(o, "hidden")
-    cfg.latentResp = try positive(o, "latent-resp")
+    cfg.latentInv = try o.int("latent-inv", atLeast: 1); cfg.hidden = try o.int("hidden", atLeast: 1)
+    cfg.latentResp = try o.int("latent-resp", atLeast: 1)
     cfg.uCompose = try o.choice("u-compose", ["mlp", "additive"]); cfg.decoder = try o.choice("decoder", ["mlp", "additive"])
-    cfg.nodeHidden = try positive(o, "node-hidden")
+    cfg.nodeHidden = try o.int("node-hidden", atLeast: 1)
     let half = max(1, K / 2)
     if cfg.latentResp > half {
         if o.given("latent-resp") {
@@ -120,7 +120,7 @@ runTool("pv-train") {
     guard s.epochs >= 0 else { throw PVError.usage("--epochs must be at least 0") }
     s.steps = try o.intIfPresent("steps")
     if let st = s.steps, st < 0 { throw PVError.usage("--steps must be at least 0") }
-    s.batch = try positive(o, "batch")
+    s.batch = try o.int("batch", atLeast: 1)
     if s.batch > data.trainRows.count {
         warn("--batch lowered from \(s.batch) to \(data.trainRows.count): there are only \(data.trainRows.count) perturbed training cells")
         s.batch = data.trainRows.count
@@ -167,27 +167,4 @@ runTool("pv-train") {
     if let sel = m.meta["selected"] as? [String: Any] {
         info("wrote \(out): weights of epoch \(sel["epoch"] ?? "?"), step \(sel["step"] ?? "?") (selected by \(sel["by"] ?? "?"))")
     }
-}
-
-func positive(_ o: Options, _ name: String) throws -> Int {
-    let v = try o.int(name)
-    guard v >= 1 else { throw PVError.usage("--\(name) must be at least 1, got \(v)") }
-    return v
-}
-
-/// Gene names: column 'symbol' (else the first column) of genes.tsv, or gene1..geneG when there is none.
-func readGeneNames(_ given: String?, exprPath: String, cols: Int) throws -> [String] {
-    var path = given
-    if path == nil && exprPath != "-" {
-        let cand = URL(fileURLWithPath: exprPath).deletingLastPathComponent().appendingPathComponent("genes.tsv").path
-        if FileManager.default.fileExists(atPath: cand) { path = cand }
-    }
-    guard let path else { return (1...max(cols, 1)).map { "gene\($0)" }.prefix(cols).map { $0 } }
-    let t = try TSVTable(path: path)
-    let c = t.columnIfPresent("symbol") ?? 0
-    let names = t.rows.map { $0[c] }
-    guard names.count == cols else {
-        throw PVError.badInput(file: t.name, "has \(names.count) genes but expr.npy has \(cols) columns")
-    }
-    return names
 }

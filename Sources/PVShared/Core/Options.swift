@@ -160,6 +160,13 @@ public struct Options {
         return try Options.parseInt(v, option: name)
     }
 
+    /// An integer no smaller than `lo`; a usage error names the option, the bound and the value.
+    public func int(_ name: String, atLeast lo: Int) throws -> Int {
+        let v = try int(name)
+        guard v >= lo else { throw PVError.usage("--\(name) must be at least \(lo), got \(v)") }
+        return v
+    }
+
     public func double(_ name: String) throws -> Double {
         guard let v = string(name) else { throw PVError.usage("option --\(name) is required") }
         guard let d = Double(v), d.isFinite else { throw PVError.usage("option --\(name): expected a number, got '\(v)'") }
