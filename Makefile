@@ -5,7 +5,6 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 BIN := .build/release
-TOOLS := pv-normalize pv-split pv-train pv-predict pv-score pv-simulate
 THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Pipeline parameters (override on the command line).

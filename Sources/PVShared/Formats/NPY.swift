@@ -92,9 +92,6 @@ public struct NPYHeader: Equatable {
 public final class NPYArray {
     public let header: NPYHeader
     public let name: String
-    private let base: UnsafeMutableRawPointer?
-    private let mappedLength: Int
-    private let owned: UnsafeMutableRawBufferPointer?
     /// Start of the element data.
     public let data: UnsafeRawPointer
 
@@ -123,8 +120,7 @@ public final class NPYArray {
                 defer { close(fd) }
                 bytes = try NPYArray.readAll(fd, name: name)
             }
-            (owned, header, data) = try NPYArray.inMemory(bytes, name: name)
-            base = nil; mappedLength = 0
+            (header, data) = try NPYArray.inMemory(bytes, name: name)
             return
         }
         defer { close(fd) }
@@ -136,11 +132,9 @@ public final class NPYArray {
         if size >= 2 && p.load(as: UInt8.self) == 0x1f && p.load(fromByteOffset: 1, as: UInt8.self) == 0x8b {
             // A gzip-compressed .npy (expr.npy.gz): gzip is transparent on every input, but only a plain file maps.
             munmap(p, size)
-            (owned, header, data) = try NPYArray.inMemory(try ByteSource(path: path).readAll(), name: name)
-            base = nil; mappedLength = 0
+            (header, data) = try NPYArray.inMemory(try ByteSource(path: path).readAll(), name: name)
             return
         }
-        base = p; mappedLength = size; owned = nil
         do {
             let (h, off) = try NPYArray.validate(UnsafeRawBufferPointer(start: p, count: size), name: name)
             header = h; data = UnsafeRawPointer(p + off)
@@ -148,14 +142,13 @@ public final class NPYArray {
     }
 
     /// Copies a whole `.npy` image into an aligned buffer and validates it.
-    private static func inMemory(_ bytes: [UInt8], name: String) throws
-        -> (UnsafeMutableRawBufferPointer, NPYHeader, UnsafeRawPointer) {
+    private static func inMemory(_ bytes: [UInt8], name: String) throws -> (NPYHeader, UnsafeRawPointer) {
         if bytes.isEmpty { throw PVError.badInput(file: name, "empty input, expected a NumPy .npy array") }
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 64)
         bytes.withUnsafeBytes { buf.copyMemory(from: $0) }
         do {
             let (h, off) = try NPYArray.validate(UnsafeRawBufferPointer(buf), name: name)
-            return (buf, h, UnsafeRawPointer(buf.baseAddress! + off))
+            return (h, UnsafeRawPointer(buf.baseAddress! + off))
         } catch { buf.deallocate(); throw error }
     }
 
@@ -164,7 +157,6 @@ public final class NPYArray {
         self.name = name
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
         if bytes.count > 0 { buf.copyMemory(from: bytes) }
-        owned = buf; base = nil; mappedLength = 0
         do {
             let (h, off) = try NPYArray.validate(UnsafeRawBufferPointer(rebasing: buf[0..<bytes.count]), name: name)
             header = h; data = UnsafeRawPointer(buf.baseAddress! + off)
