@@ -2,6 +2,8 @@
 #   make demo                          simulate a small screen, run every stage, print the score table
 #   make test                          unit and end-to-end tests (swift test)
 #   make DATA=path/to/10x OUT=results/x [LABELS=cells.tsv]   the pipeline on your own 10x folder (same as make run ...)
+#   make anndata                       AnnData zarr stores of a run: $(OUT)/expr.zarr and the cell-eval pair in $(OUT)/cell-eval
+#   make interop-deps                  anndata + cell-eval in .venv-interop (the interoperability tests use it), Chromium as root
 SHELL := /bin/bash
 SWIFT ?= swift
 BIN := .build/release
@@ -20,7 +22,7 @@ BASELINES ?= control mean additive additive-rank
 # Rank of the low-rank additive yardstick (baseline "additive-rank": pv-train --model additive --rank R).
 RANK ?= 5
 
-.PHONY: all build deps test demo run clean bench
+.PHONY: all build deps interop-deps test demo run anndata clean bench
 # Keep every intermediate (models, predictions): users inspect them and reruns reuse them.
 .SECONDARY:
 # `make DATA=path/to/10x OUT=results/x` runs the whole pipeline on that folder; plain `make` only builds.
@@ -39,6 +41,18 @@ deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-dev zlib1g-dev >/dev/null; \
 	  else echo "pv needs OpenBLAS and zlib headers: sudo apt-get install libopenblas-dev zlib1g-dev" >&2; exit 1; fi; \
 	fi
+
+# Python for the interoperability tests (anndata reads pv-export's stores, cell-eval scores them) in a git-ignored venv,
+# and Chromium for rendering pv-report's HTML (Debian, as root). The tests skip, saying so, without them.
+INTEROP_VENV ?= .venv-interop
+interop-deps:
+	@test -x $(INTEROP_VENV)/bin/python || python3 -m venv $(INTEROP_VENV)
+	$(INTEROP_VENV)/bin/pip install -q "anndata>=0.10,<0.13" "cell-eval>=0.8,<0.9"
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium not installed (needs root and apt-get); pv-report's render test will skip" >&2; fi
 
 build: deps
 	$(SWIFT) build -c release
@@ -80,6 +94,17 @@ $(OUT)/scores.tsv: $(OUT)/pred-pvae/pred.npy $(foreach b,$(BASELINES),$(OUT)/pre
 	  $(OUT)/expr.npy $(OUT)/split.tsv
 
 run: $(OUT)/scores.tsv
+
+# AnnData zarr stores (pv-export): the whole expression matrix with the split for scanpy, and the pair cell-eval
+# compares (real.zarr, and one store per predictor with the same control cells).
+anndata: $(OUT)/expr.zarr $(OUT)/cell-eval/real.zarr
+
+$(OUT)/expr.zarr: $(OUT)/expr.npy $(OUT)/split.tsv
+	$(BIN)/pv-export --split $(OUT)/split.tsv --out $@ $(OUT)
+
+$(OUT)/cell-eval/real.zarr: $(OUT)/pred-pvae/pred.npy $(foreach b,$(BASELINES),$(OUT)/pred-$(b)/pred.npy)
+	$(BIN)/pv-export --cell-eval --out $(OUT)/cell-eval --pred pvae=$(OUT)/pred-pvae \
+	  $(foreach b,$(BASELINES),--pred $(b)=$(OUT)/pred-$(b)) $(OUT)/expr.npy $(OUT)/split.tsv
 
 # The built-in example: a simulated screen with known causal truth, then every stage.
 DEMO_SIM_OPTS ?= --cells-per-condition 150 --genes 400 --targets 20 --doubles 12 --seed 1

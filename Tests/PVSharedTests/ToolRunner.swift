@@ -55,39 +55,62 @@ enum TestSupport {
         Bundle.module.resourceURL!.appendingPathComponent("Fixtures").appendingPathComponent(name).path
     }
 
-    /// The shared real-data folder (../shared/data/norman2019-subset), or nil when absent.
+    /// The shared real-data folder (../shared/data/norman2019-subset beside the repository, else
+    /// /work/shared/data/norman2019-subset, where a git worktree elsewhere finds it), or nil when absent.
     static var normanDir: String? {
-        let here = URL(fileURLWithPath: #filePath)  // .../Tests/PVSharedTests/ToolRunner.swift
-        let repo = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let d = repo.deletingLastPathComponent().appendingPathComponent("shared/data/norman2019-subset")
-        return FileManager.default.fileExists(atPath: d.appendingPathComponent("matrix.mtx.gz").path) ? d.path : nil
+        let candidates = [repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data/norman2019-subset").path,
+                          "/work/shared/data/norman2019-subset"]
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/matrix.mtx.gz") }
     }
 
     /// python3 with numpy, or nil (tests that need it skip with a message).
-    static var pythonWithNumpy: String? {
-        for py in ["/usr/bin/env"] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: py)
-            p.arguments = ["python3", "-c", "import numpy"]
-            p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
-            guard (try? p.run()) != nil else { continue }
-            p.waitUntilExit()
-            if p.terminationStatus == 0 { return "python3" }
-        }
-        return nil
+    static var pythonWithNumpy: String? { imports("python3", ["numpy"]) ? "python3" : nil }
+
+    /// Whether `python` runs and imports every module in `modules`.
+    private static func imports(_ python: String, _ modules: [String]) -> Bool {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [python, "-c", modules.map { "import \($0)" }.joined(separator: "; ")]
+        p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
     }
 
     /// Runs a python3 snippet; returns (status, stdout+stderr).
     static func python(_ code: String, args: [String] = []) throws -> (Int32, String) {
+        try runPython("python3", ["-c", code] + args)
+    }
+
+    /// Runs `python` with `args`; returns (status, stdout+stderr).
+    private static func runPython(_ python: String, _ args: [String]) throws -> (Int32, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", code] + args
+        p.arguments = [python] + args
         let pipe = Pipe()
         p.standardOutput = pipe; p.standardError = pipe
         try p.run()
         let d = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: d, as: UTF8.self))
+    }
+
+    /// The repository root (the folder holding Package.swift).
+    static var repoRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// A python that imports every module in `modules`: $PV_INTEROP_PYTHON when set, else `make interop-deps`'s
+    /// .venv-interop/bin/python, else python3; nil when none does (the caller skips, saying so).
+    static func interopPython(_ modules: [String]) -> String? {
+        let candidates = ProcessInfo.processInfo.environment["PV_INTEROP_PYTHON"].map { [$0] }
+            ?? [repoRoot.appendingPathComponent(".venv-interop/bin/python").path, "python3"]
+        return candidates.first { imports($0, modules) }
+    }
+
+    /// Runs a python script of the repository (path relative to the root) with `python`; returns (status, stdout+stderr).
+    static func pythonScript(_ python: String, _ script: String, _ args: [String]) throws -> (Int32, String) {
+        try runPython(python, [repoRoot.appendingPathComponent(script).path] + args)
     }
 
     /// Files in a folder (to check that a failed run left nothing behind).

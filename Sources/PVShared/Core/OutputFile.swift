@@ -3,16 +3,16 @@ import Foundation
 import Glibc
 #endif
 
-/// Temporary files not yet renamed into place; removed when a tool fails or is interrupted.
+/// Temporary files and folders not yet renamed into place; removed when a tool fails or is interrupted.
 public enum PendingOutputs {
     nonisolated(unsafe) static var paths = Set<String>()
     static let lock = NSLock()
     static func add(_ p: String) { lock.lock(); paths.insert(p); lock.unlock() }
     static func remove(_ p: String) { lock.lock(); paths.remove(p); lock.unlock() }
-    /// Deletes every pending temporary file.
+    /// Deletes every pending temporary file and folder (an `OutputFolder` being filled).
     public static func removeAll() {
         lock.lock(); let ps = paths; paths.removeAll(); lock.unlock()
-        for p in ps { unlink(p) }
+        for p in ps where unlink(p) != 0 { try? FileManager.default.removeItem(atPath: p) }
     }
 }
 
