@@ -163,7 +163,7 @@ final class ExportTests: XCTestCase {
         let bad = try TestSupport.run("pv-export", ["--cell-eval", "--out", w.path + "/pair2", "--pred", preds[0], "--pred", "partial=\(partial)",
                                                     d.path + "/norm/expr.npy", d.path + "/split.tsv"])
         XCTAssertEqual(bad.status, 65, bad.stderr)
-        XCTAssertTrue(bad.stderr.contains("condition \(firstCondition) is predicted by"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("partial/pred.tsv: does not predict \(firstCondition), which control predicts"), bad.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: w.path + "/pair2"), "a failed export leaves no folder")
 
         guard let py = TestSupport.interopPython(["anndata", "cell_eval"]) else {

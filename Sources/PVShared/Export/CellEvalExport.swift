@@ -20,7 +20,7 @@ public struct CellEvalExport {
         var names = Set<String>()
         for (name, _) in specs {
             guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), name != "real" else {
-                throw PVError.usage("--pred name '\(name)' cannot name a store beside real.zarr (NAME=PRED_DIR, NAME not empty, 'real' or a path)")
+                throw PVError.usage("--pred NAME must be a plain name other than 'real' (the store is NAME.zarr beside real.zarr), got '\(name)'")
             }
             guard names.insert(name).inserted else { throw PVError.usage("--pred name '\(name)' given twice") }
         }
@@ -43,12 +43,14 @@ public struct CellEvalExport {
         let first = predictions[0]
         let conditions = first.rowsByCondition.keys.sorted()
         for p in predictions {
-            if let c = p.rowsByCondition.keys.sorted().first(where: { $0 == Condition.control }) {
-                throw PVError.badInput(file: p.tsvPath, line: p.firstLine[c], "predicted condition '\(c)': control cells come from expr.npy, not from a prediction")
+            if p.rowsByCondition[Condition.control] != nil {
+                throw PVError.badInput(file: p.tsvPath, line: p.firstLine[Condition.control], "predicts control cells; the control cells of every store come from expr.npy")
             }
-            if let c = Set(p.rowsByCondition.keys).symmetricDifference(conditions).sorted().first {
-                throw PVError.badInput(file: p.rowsByCondition[c] == nil ? first.tsvPath : p.tsvPath,
-                                       "condition \(c) is predicted by \(p.rowsByCondition[c] == nil ? first.name : p.name) but not by \(p.rowsByCondition[c] == nil ? p.name : first.name); cell-eval needs the same conditions in every prediction")
+            if let c = Set(conditions).subtracting(p.rowsByCondition.keys).min() {
+                throw PVError.badInput(file: p.tsvPath, "does not predict \(c), which \(first.name) predicts; cell-eval needs the same conditions in every prediction")
+            }
+            if let c = Set(p.rowsByCondition.keys).subtracting(conditions).min() {
+                throw PVError.badInput(file: p.tsvPath, line: p.firstLine[c], "predicts \(c), which \(first.name) does not; cell-eval needs the same conditions in every prediction")
             }
         }
         var group: [String: String] = [:]
