@@ -157,6 +157,12 @@ final class ZarrWriterTests: XCTestCase {
         let p2 = dir.appendingPathComponent("b.zarr").path
         try AnnDataZarr().write(p2, rows: 2, cols: 3, obs: clash, var: genes) { _, dst in dst.update(repeating: 1, count: 3) }.commit()
         XCTAssertEqual(try json(p2 + "/obs/.zattrs")["_index"] as? String, "_index")
+        // Two columns of one name would overwrite each other: refused, and nothing is left.
+        let twice = DataFrame(indexName: "barcode", index: ["c1", "c2"], columns: [("x", .ints([1, 2])), ("x", .ints([3, 4]))])
+        assertPVError(exit: 65, "obs column 'x' cannot be stored") {
+            _ = try AnnDataZarr().write(dir.appendingPathComponent("c.zarr").path, rows: 2, cols: 3, obs: twice, var: genes) { _, _ in }
+        }
+        XCTAssertEqual(TestSupport.files(in: dir), ["a.zarr", "b.zarr"])
     }
 
     /// The store is a folder: built beside the target, renamed into place, removed on failure; an earlier store is

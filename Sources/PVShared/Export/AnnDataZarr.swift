@@ -15,8 +15,6 @@ public struct AnnDataZarr {
         self.compressor = compressor; self.chunkRows = chunkRows
     }
 
-    static let dataframeVersion = "0.2.0"
-
     /// Writes the store for `path` into a temporary folder beside it and returns that folder: `commit()` puts it in
     /// place (replacing an earlier zarr store there), so that several outputs can be committed together. X has
     /// `rows` x `cols` values, row `i` written into its buffer by `fill`; obs has one row per X row, var one per column.
@@ -44,12 +42,13 @@ public struct AnnDataZarr {
     func write(frame: DataFrame, at path: String, _ store: ZarrStore) throws {
         // The index array is stored under the index's name, which must not clash with a column's.
         let indexKey = frame.columns.contains { $0.name == frame.indexName } || frame.indexName.isEmpty ? "_index" : frame.indexName
-        for (name, _) in frame.columns where name.isEmpty || name.contains("/") || name.hasPrefix(".") || name == indexKey {
-            throw PVError.badInput(file: path, "column name '\(name)' cannot be stored in a zarr dataframe")
+        var seen = Set<String>()
+        for (name, _) in frame.columns where name.isEmpty || name.contains("/") || name.hasPrefix(".") || name == indexKey || !seen.insert(name).inserted {
+            throw PVError.badInput(file: store.folder.path, "\(path) column '\(name)' cannot be stored in a zarr dataframe (empty, a path, the index's name, or given twice)")
         }
         try store.group(path, attributes: [
             "_index": indexKey, "column-order": frame.columns.map(\.name),
-            "encoding-type": "dataframe", "encoding-version": AnnDataZarr.dataframeVersion,
+            "encoding-type": "dataframe", "encoding-version": "0.2.0",
         ])
         let stringArray: [String: Any] = ["encoding-type": "string-array", "encoding-version": "0.2.0"]
         let array: [String: Any] = ["encoding-type": "array", "encoding-version": "0.2.0"]
