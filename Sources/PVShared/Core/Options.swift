@@ -1,13 +1,18 @@
 import Foundation
 
-/// One command-line option: `--name VALUE` (or a flag when `valueName` is nil), an optional short form, its help and default.
-public struct OptionSpec {
+/// One untyped command-line option (the string-keyed API, kept until every tool declares typed `Option`s):
+/// `--name VALUE` (or a flag when `valueName` is nil), an optional short form, its help and default.
+public struct OptionSpec: OptionDeclaration {
     public let name: String
     public let short: Character?
     public let valueName: String?
     public let help: String
     public let defaultValue: String?
     public let repeatable: Bool
+    public var defaultText: String? { defaultValue }
+    public var group: String? { nil }
+    public var usedBy: [String]? { nil }
+    public func problem(with text: String) -> String? { nil }
 
     public init(_ name: String, short: Character? = nil, value: String? = nil, default defaultValue: String? = nil,
                 repeatable: Bool = false, help: String) {
@@ -22,31 +27,39 @@ public struct OptionSpec {
 }
 
 /// The parsed command line of a tool. Every tool shares `-h/--help`, `--version`, `--threads` and `--quiet`.
-/// Bad input raises `PVError.usage` (exit 64) with one line naming the option.
+/// Every malformed, unknown or out-of-range option is reported at once in one `PVError.usage` (exit 64), one line
+/// each; --help and --version throw `EarlyExit` with the text to print. Nothing here prints or exits.
 public struct Options {
     public let tool: String
     public let positionals: [String]
     private var values: [String: [String]] = [:]
-    private let specs: [String: OptionSpec]
+    private let specs: [String: any OptionDeclaration]
+
+    public static let threads = Option<Int?>("threads", "N", default: nil, .atLeast(1), group: "Common",
+                                             defaultText: "all cores", help: "threads for OpenBLAS and pv's own loops")
+    public static let quiet = Option(flag: "quiet", short: "q", group: "Common",
+                                     help: "no progress or summary on stderr (warnings and errors still)")
+    public static let help = Option(flag: "help", short: "h", group: "Common", help: "print this help and exit")
+    public static let version = Option(flag: "version", group: "Common", help: "print the version and exit")
 
     /// Options every tool accepts, listed after the tool's own.
-    public static let common: [OptionSpec] = [
-        OptionSpec("threads", value: "N", default: "all cores", help: "threads for OpenBLAS and pv's own loops"),
-        .flag("quiet", short: "q", help: "no progress or summary on stderr (warnings and errors still)"),
-        .flag("help", short: "h", help: "print this help and exit"),
-        .flag("version", help: "print the version and exit"),
-    ]
+    public static let common: [any OptionDeclaration] = [threads, quiet, help, version]
 
-    /// Parses `arguments` (without the program name). Prints help or version and exits 0 when asked.
-    public init(tool: String, synopsis: String, description: String, specs toolSpecs: [OptionSpec],
+    /// Parses `arguments` (without the program name) against typed declarations, checks every value and the number
+    /// of positionals, then applies --threads and --quiet.
+    public init(tool: String, synopsis: String, description: String, options toolSpecs: [any OptionDeclaration],
                 arguments: [String] = Array(CommandLine.arguments.dropFirst()),
                 positionals range: ClosedRange<Int> = 0...Int.max) throws {
         self.tool = tool
         let all = toolSpecs + Options.common
-        var byName: [String: OptionSpec] = [:]
-        var byShort: [Character: OptionSpec] = [:]
-        for s in all { byName[s.name] = s; if let c = s.short { byShort[c] = s } }
+        var byName: [String: any OptionDeclaration] = [:]
+        var byShort: [Character: any OptionDeclaration] = [:]
+        for s in all {
+            precondition(byName[s.name] == nil, "option --\(s.name) declared twice")
+            byName[s.name] = s; if let c = s.short { byShort[c] = s }
+        }
         specs = byName
+        var errors = UsageErrors()
         var pos: [String] = []
         var i = 0
         var onlyPositionals = false
@@ -54,91 +67,168 @@ public struct Options {
             let a = arguments[i]; i += 1
             if onlyPositionals || a == "-" || !a.hasPrefix("-") { pos.append(a); continue }
             if a == "--" { onlyPositionals = true; continue }
-            var spec: OptionSpec?
+            let spec: any OptionDeclaration
             var inline: String?
             if a.hasPrefix("--") {
                 var n = String(a.dropFirst(2))
                 if let eq = n.firstIndex(of: "=") { inline = String(n[n.index(after: eq)...]); n = String(n[..<eq]) }
-                spec = byName[n]
-                if spec == nil { throw PVError.usage("unknown option --\(n) (see \(tool) --help)") }
+                guard let s = byName[n] else { errors.add("unknown option --\(n) (see \(tool) --help)"); continue }
+                spec = s
             } else {
                 let body = a.dropFirst()
                 guard let c = body.first, let s = byShort[c] else {
                     // A negative number given where a positional is expected.
                     if Double(a) != nil { pos.append(a); continue }
-                    throw PVError.usage("unknown option \(a) (see \(tool) --help)")
+                    errors.add("unknown option \(a) (see \(tool) --help)"); continue
                 }
                 spec = s
                 if body.count > 1 { inline = String(body.dropFirst()) }
             }
-            guard let s = spec else { continue }
-            if s.valueName == nil {
-                if inline != nil { throw PVError.usage("option --\(s.name) takes no value") }
-                values[s.name, default: []].append("true")
-            } else {
-                var v: String
-                if let inline { v = inline } else {
-                    guard i < arguments.count else { throw PVError.usage("option --\(s.name) needs a value \(s.valueName!)") }
-                    v = arguments[i]; i += 1
-                }
-                if s.repeatable { values[s.name, default: []].append(v) } else { values[s.name] = [v] }
+            guard let valueName = spec.valueName else {
+                if inline != nil { errors.add("option --\(spec.name) takes no value"); continue }
+                values[spec.name, default: []].append("true")
+                continue
             }
+            let v: String
+            if let inline { v = inline } else {
+                guard i < arguments.count else { errors.add("option --\(spec.name) needs a value \(valueName)"); continue }
+                v = arguments[i]; i += 1
+            }
+            if let p = spec.problem(with: v) { errors.add(p) }
+            if spec.repeatable { values[spec.name, default: []].append(v) } else { values[spec.name] = [v] }
         }
         positionals = pos
         if values["help"] != nil {
-            print(Options.helpText(tool: tool, synopsis: synopsis, description: description, specs: all))
-            exit(0)
+            throw EarlyExit(text: Options.helpText(tool: tool, synopsis: synopsis, description: description, specs: all))
         }
-        if values["version"] != nil { print("\(tool) \(pvVersion)"); exit(0) }
-        if !range.contains(pos.count) {
+        if values["version"] != nil { throw EarlyExit(text: "\(tool) \(pvVersion)") }
+        // A wrong count is often the echo of another mistake (the value of an unknown option), so it comes alone.
+        if errors.messages.isEmpty && !range.contains(pos.count) {
             let (want, n) = range.lowerBound == range.upperBound ? ("\(range.lowerBound)", range.lowerBound) :
                 range.upperBound == Int.max ? ("at least \(range.lowerBound)", range.lowerBound) :
                 range.lowerBound == 0 ? ("at most \(range.upperBound)", range.upperBound) :
                 ("\(range.lowerBound) to \(range.upperBound)", range.upperBound)
-            throw PVError.usage("expected \(want) input argument\(n == 1 ? "" : "s"), got \(pos.count) (usage: \(synopsis))")
+            errors.add("expected \(want) input argument\(n == 1 ? "" : "s"), got \(pos.count) (usage: \(synopsis))")
         }
+        try errors.throwIfAny()
         ToolContext.quiet = values["quiet"] != nil
-        if let t = try intIfPresent("threads") {
-            guard t >= 1 else { throw PVError.usage("--threads must be at least 1, got \(t)") }
-            Parallel.threads = t
-        }
+        if let t = self[Options.threads] { Parallel.threads = t }
         BLAS.setThreads(Parallel.threads)
     }
 
-    /// The help page: synopsis, description, then every option with its value name and default.
-    public static func helpText(tool: String, synopsis: String, description: String, specs: [OptionSpec]) -> String {
-        var lines = ["Usage: \(synopsis)", "", description, "", "Options:"]
-        for s in specs {
-            var left = s.short.map { "-\($0), " } ?? "    "
-            left += "--\(s.name)"
-            if let v = s.valueName { left += " \(v)" }
-            var right = s.help
-            if let d = s.defaultValue { right += " [default: \(d)]" }
-            if s.repeatable { right += " (repeatable)" }
-            let pad = left.count < 28 ? String(repeating: " ", count: 28 - left.count) : "\n" + String(repeating: " ", count: 30)
-            lines.append("  " + left + pad + right)
+    /// The string-keyed form of `init(tool:synopsis:description:options:)`, for tools not yet converted.
+    public init(tool: String, synopsis: String, description: String, specs toolSpecs: [OptionSpec],
+                arguments: [String] = Array(CommandLine.arguments.dropFirst()),
+                positionals range: ClosedRange<Int> = 0...Int.max) throws {
+        try self.init(tool: tool, synopsis: synopsis, description: description, options: toolSpecs,
+                      arguments: arguments, positionals: range)
+    }
+
+    // MARK: typed access
+
+    /// The option's value: the last one given, or its declared default.
+    public subscript<V>(_ option: Option<V>) -> V {
+        guard let v = values[declared(option.name).name]?.last else { return option.defaultValue }
+        return option.value(v)
+    }
+
+    /// The value of an option without a default that the run cannot do without; a usage error names it when missing.
+    public func required<V>(_ option: Option<V?>) throws -> V {
+        guard let v = self[option], (v as? String)?.isEmpty != true else {
+            throw PVError.usage("option --\(option.name) is required (see \(tool) --help)")
+        }
+        return v
+    }
+
+    /// Every value of a repeatable option, in order.
+    public func all<V>(_ option: Option<V>) -> [V] {
+        (values[declared(option.name).name] ?? []).map(option.value)
+    }
+
+    /// True when the option was given on the command line (not defaulted).
+    public func given(_ option: any OptionDeclaration) -> Bool { values[declared(option.name).name] != nil }
+
+    /// Warns about the options given that the value of `mode` does not use (their `usedBy` leaves it out), so that
+    /// nobody believes they had an effect: "--model mean does not use --rank, --steps; ignored".
+    /// `value` is the mode in effect where it is not simply the option's value (pv-split's --custom implies custom).
+    public func warnUnused<M: OptionValue>(by mode: Option<M>, value: M? = nil, among options: [any OptionDeclaration]) {
+        guard let word = (value ?? self[mode]).optionText else { return }
+        let unused = options.filter { o in o.usedBy.map { !$0.contains(word) } ?? false && given(o) }.map(\.name)
+        if !unused.isEmpty {
+            warn("--\(mode.name) \(word) does not use \(unused.sorted().map { "--" + $0 }.joined(separator: ", ")); ignored")
+        }
+    }
+
+    // MARK: help
+
+    /// The help page: synopsis, description, then the options by section, each with its value name and default,
+    /// wrapped to `width` columns.
+    public static func helpText(tool: String, synopsis: String, description: String, specs: [any OptionDeclaration],
+                                width: Int = 100) -> String {
+        var lines = ["Usage: \(synopsis)", ""]
+        lines += description.components(separatedBy: "\n").flatMap { wrap($0, width: width) }
+        lines += ["", "Options:"]
+        var groups: [String?] = []
+        for s in specs where !groups.contains(where: { $0 == s.group }) { groups.append(s.group) }
+        if let first = groups.first, first != nil, !groups.contains(where: { $0 == nil }) { groups.insert(nil, at: 0) }
+        for g in groups {
+            if let g { lines.append("\(g):") }
+            for s in specs where s.group == g {
+                var left = s.short.map { "-\($0), " } ?? "    "
+                left += "--\(s.name)"
+                if let v = s.valueName { left += " \(v)" }
+                var right = s.help
+                if let d = s.defaultText { right += " [default: \(d)]" }
+                if s.repeatable { right += " (repeatable)" }
+                let col = 30
+                var first = "  " + left
+                if first.count >= col {
+                    lines.append(first); first = ""
+                }
+                let body = wrap(right, width: width - col)
+                for (k, part) in body.enumerated() {
+                    let prefix = k == 0 && !first.isEmpty ? first : ""
+                    lines.append(prefix + String(repeating: " ", count: col - prefix.count) + part)
+                }
+            }
         }
         lines.append("")
         lines.append("Exit status: 0 success, 64 usage error, 65 bad input data, 66 missing input, 74 I/O error.")
         return lines.joined(separator: "\n")
     }
 
-    private func spec(_ name: String) -> OptionSpec {
+    /// `text` broken at spaces into lines of at most `width` columns; continuation lines keep its indentation.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        guard text.count > width else { return [text] }
+        let indent = String(text.prefix { $0 == " " })
+        var out: [String] = []
+        var line = indent
+        for word in text.dropFirst(indent.count).split(separator: " ") {
+            if line.count > indent.count && line.count + 1 + word.count > width { out.append(line); line = indent + word }
+            else { line += (line.count > indent.count ? " " : "") + word }
+        }
+        if line.count > indent.count { out.append(line) }
+        return out
+    }
+
+    // MARK: string-keyed access (tools not yet converted)
+
+    private func declared(_ name: String) -> any OptionDeclaration {
         guard let s = specs[name] else { fatalError("option --\(name) read but not declared") }
         return s
     }
 
     /// True when the flag was given.
-    public func flag(_ name: String) -> Bool { _ = spec(name); return values[name] != nil }
+    public func flag(_ name: String) -> Bool { _ = declared(name); return values[name] != nil }
 
     /// True when the option was given on the command line (not defaulted).
-    public func given(_ name: String) -> Bool { values[name] != nil }
+    public func given(_ name: String) -> Bool { _ = declared(name); return values[name] != nil }
 
     /// The raw value, falling back to the declared default (nil when neither exists).
     public func string(_ name: String) -> String? {
-        let s = spec(name)
+        let s = declared(name)
         if let v = values[name]?.last { return v }
-        return s.defaultValue
+        return s.defaultText
     }
 
     /// A required value; a usage error names the option when it is missing.
@@ -148,7 +238,7 @@ public struct Options {
     }
 
     /// Every value of a repeatable option, in order.
-    public func strings(_ name: String) -> [String] { _ = spec(name); return values[name] ?? [] }
+    public func strings(_ name: String) -> [String] { _ = declared(name); return values[name] ?? [] }
 
     public func intIfPresent(_ name: String) throws -> Int? {
         guard let v = values[name]?.last else { return nil }
@@ -169,7 +259,7 @@ public struct Options {
 
     public func double(_ name: String) throws -> Double {
         guard let v = string(name) else { throw PVError.usage("option --\(name) is required") }
-        guard let d = Double(v), d.isFinite else { throw PVError.usage("option --\(name): expected a number, got '\(v)'") }
+        guard let d = Double.parse(v) else { throw PVError.usage("option --\(name): expected a number, got '\(v)'") }
         return d
     }
 
@@ -188,9 +278,7 @@ public struct Options {
     }
 
     static func parseInt(_ v: String, option: String) throws -> Int {
-        if let i = Int(v) { return i }
-        // Accept 1e4-style integers, common in scientific command lines.
-        if let d = Double(v), d.isFinite, d == d.rounded(), abs(d) < 9e18 { return Int(d) }
-        throw PVError.usage("option --\(option): expected an integer, got '\(v)'")
+        guard let i = Int.parse(v) else { throw PVError.usage("option --\(option): expected an integer, got '\(v)'") }
+        return i
     }
 }

@@ -14,10 +14,14 @@ public func runTool(_ name: String, _ body: () throws -> Void) -> Never {
             exit(PVError.io(file: "<stdout>", "").exitCode)
         }
         exit(0)
+    } catch let e as EarlyExit {
+        print(e.text)
+        exit(fflush(stdout) == 0 ? 0 : PVError.io(file: "<stdout>", "").exitCode)
     } catch let e as PVError {
         PendingOutputs.removeAll()
         fflush(stdout)
-        printErr("\(name): \(e.description)")
+        // Several usage errors come one a line, each naming the tool.
+        for line in e.description.split(separator: "\n") { printErr("\(name): \(line)") }
         exit(e.exitCode)
     } catch {
         PendingOutputs.removeAll()
