@@ -1,0 +1,93 @@
+# Training and prediction: every model configuration x seed, and every baseline, of every dataset.
+
+
+rule train:
+    input:
+        expr=f"{RESULTS}/{{ds}}/expr.npy",
+        split=f"{RESULTS}/{{ds}}/split.tsv",
+    output:
+        f"{RESULTS}/{{ds}}/model-{{model}}-s{{seed}}.npz",
+    log:
+        f"{RESULTS}/{{ds}}/logs/train-{{model}}-s{{seed}}.log",
+    params:
+        opts=lambda wc: opts(MODELS[wc.model], "train"),
+        tool=tool("pv-train"),
+    threads: THREADS
+    resources:
+        # expr.npy is memory-mapped and its training cells copied once; activations, weights, gradients and
+        # Adam moments are ~4 x (2 x genes x hidden) floats: 3 x expr.npy + 1 GB covers both
+        mem_mb=mem(1000, 3),
+        runtime=lambda wc, input, attempt: int(
+            float(MODELS[wc.model].get("runtime", 60)) * attempt * RUNTIME_FACTOR
+        ),
+    shell:
+        "{params.tool} --threads {threads} --seed {wildcards.seed} {params.opts} --out {output}"
+        " {input.expr} {input.split} 2> {log}"
+
+
+rule train_baseline:
+    input:
+        expr=f"{RESULTS}/{{ds}}/expr.npy",
+        split=f"{RESULTS}/{{ds}}/split.tsv",
+    output:
+        f"{RESULTS}/{{ds}}/baseline-{{baseline}}.npz",
+    log:
+        f"{RESULTS}/{{ds}}/logs/train-baseline-{{baseline}}.log",
+    params:
+        opts=lambda wc: opts(BASELINES[wc.baseline], "train"),
+        tool=tool("pv-train"),
+    threads: 1
+    resources:
+        mem_mb=mem(500, 3),
+        runtime=runtime(10, 0.1),
+    shell:
+        "{params.tool} --threads {threads} {params.opts} --out {output} {input.expr} {input.split} 2> {log}"
+
+
+PREDICT_RESOURCES = dict(
+    # expr.npy mapped, the predicted cells (at most as many as the truth's) written once: 2 x expr.npy + 1 GB
+    mem_mb=mem(1000, 2),
+    runtime=runtime(10, 0.2),
+)
+
+
+rule predict:
+    input:
+        model=f"{RESULTS}/{{ds}}/model-{{model}}-s{{seed}}.npz",
+        expr=f"{RESULTS}/{{ds}}/expr.npy",
+        split=f"{RESULTS}/{{ds}}/split.tsv",
+    output:
+        multiext(f"{RESULTS}/{{ds}}/pred-{{model}}-s{{seed}}/", "pred.npy", "pred.tsv"),
+    log:
+        f"{RESULTS}/{{ds}}/logs/predict-{{model}}-s{{seed}}.log",
+    params:
+        opts=lambda wc: opts(MODELS[wc.model], "predict"),
+        out=f"{RESULTS}/{{ds}}/pred-{{model}}-s{{seed}}",
+        tool=tool("pv-predict"),
+    threads: THREADS
+    resources:
+        **PREDICT_RESOURCES,
+    shell:
+        "{params.tool} --threads {threads} {params.opts} --out {params.out} {input.model} {input.expr} {input.split}"
+        " 2> {log}"
+
+
+rule predict_baseline:
+    input:
+        model=f"{RESULTS}/{{ds}}/baseline-{{baseline}}.npz",
+        expr=f"{RESULTS}/{{ds}}/expr.npy",
+        split=f"{RESULTS}/{{ds}}/split.tsv",
+    output:
+        multiext(f"{RESULTS}/{{ds}}/pred-{{baseline}}/", "pred.npy", "pred.tsv"),
+    log:
+        f"{RESULTS}/{{ds}}/logs/predict-{{baseline}}.log",
+    params:
+        opts=lambda wc: opts(BASELINES[wc.baseline], "predict"),
+        out=f"{RESULTS}/{{ds}}/pred-{{baseline}}",
+        tool=tool("pv-predict"),
+    threads: 1
+    resources:
+        **PREDICT_RESOURCES,
+    shell:
+        "{params.tool} --threads {threads} {params.opts} --out {params.out} {input.model} {input.expr} {input.split}"
+        " 2> {log}"
