@@ -26,10 +26,10 @@ from scipy.optimize import linear_sum_assignment
 SCREENS = {
     "s1":     "--cells-per-condition 150 --genes 400 --targets 20 --doubles 20 --seed 1",
     "s2":     "--cells-per-condition 150 --genes 400 --targets 20 --doubles 20 --seed 2",
+    "strong": "--cells-per-condition 150 --genes 400 --targets 20 --doubles 20 --effect 4 --edge-density 0.6 --seed 6",
+    "weak":   "--cells-per-condition 150 --genes 400 --targets 20 --doubles 20 --effect 1.5 --seed 5",
     "s3":     "--cells-per-condition 150 --genes 400 --targets 20 --doubles 20 --seed 3",
     "wide":   "--cells-per-condition 120 --genes 600 --targets 30 --doubles 30 --seed 4",
-    "weak":   "--cells-per-condition 150 --genes 400 --targets 20 --doubles 20 --effect 1.5 --seed 5",
-    "strong": "--cells-per-condition 150 --genes 400 --targets 20 --doubles 20 --effect 4 --edge-density 0.6 --seed 6",
 }
 QUICK_SCREENS = {
     "q1": "--cells-per-condition 80 --genes 200 --targets 10 --doubles 10 --seed 1",
@@ -40,7 +40,6 @@ BASE = "--steps 4000 --lr 1e-3"
 CONFIGS = {
     "demo":   BASE,
     "addu":   BASE + " --u-compose additive",
-    "addud":  BASE + " --u-compose additive --decoder additive",
 }
 QUICK_CONFIGS = {"demo": "--steps 600 --lr 1e-3 --hidden 64 --latent-inv 16 --latent-resp 5"}
 SEEDS, QUICK_SEEDS = [1, 2, 3], [1, 2]
@@ -375,6 +374,7 @@ def main():
     ap.add_argument("--configs", default=None, help="comma-separated subset of the model configurations")
     ap.add_argument("--screens", default=None, help="comma-separated subset of the screens")
     ap.add_argument("--no-norman", action="store_true", help="skip the Norman subset")
+    ap.add_argument("--collect", action="store_true", help="train nothing: tabulate the models that exist")
     ap.add_argument("--norman", default="/work/shared/data/norman2019-subset", help="Norman subset folder")
     args = ap.parse_args()
     try:
@@ -399,24 +399,35 @@ def main():
     if not args.no_norman and os.path.exists(args.norman):
         datasets["norman"] = Screen("norman", f"{out}/norman", args.bin, data=args.norman, n_top=2000)
 
+    # Seed-major order, so that an interrupted run (then --collect) has every screen and configuration at some seeds.
     jobs = []
-    for sc in datasets.values():
-        conds = sc.singles + sc.val_doubles + sc.test_doubles
+    for s in seeds:
         for cn, cfg in configs.items():
-            for s in seeds:
-                jobs.append((sc, cn, cfg, s, conds))
+            for sc in datasets.values():
+                jobs.append((sc, cn, cfg, s, sc.singles + sc.val_doubles + sc.test_doubles))
+    if args.collect:
+        done = lambda j: os.path.exists(f"{j[0].folder}/{j[1]}/seed{j[3]}/model.npz")
+        jobs = [j for j in jobs if done(j)]
     with ThreadPoolExecutor(max_workers=args.jobs) as ex:
         results = list(ex.map(lambda j: train_predict(j[0], args.bin, j[1], j[2], j[3], j[4], latents=j[0].truth_path is not None), jobs))
-    members = {}
+    members, member_seeds = {}, {}
     for (sc, cn, _, s, _), r in zip(jobs, results):
         members.setdefault((sc.name, cn), []).append(r)
+        member_seeds.setdefault((sc.name, cn), []).append(s)
+    # Keep the data sets where every configuration has at least two seeds (all of them unless --collect).
+    need = min(2, len(seeds))
+    datasets = {n: sc for n, sc in datasets.items() if all(len(members.get((n, cn), [])) >= need for cn in configs)}
+    sims = {n: sc for n, sc in datasets.items() if n != "norman"}
+    seed_note = "; ".join("%s %s" % (n, ",".join(str(len(member_seeds[(n, cn)])) for cn in configs)) for n in datasets)
+    report.write("seeds per data set and configuration (%s): %s\n\n" % (",".join(configs), seed_note))
+    print("seeds per data set and configuration (%s): %s" % (",".join(configs), seed_note))
 
     sim_records, norman_records, weights, ident = [], [], [], []
     for sc in datasets.values():
         preds = baselines_for(sc)
         for cn in configs:
             preds.update(variants_for(sc, members[(sc.name, cn)], cn))
-            for s in seeds:
+            for s in member_seeds[(sc.name, cn)]:
                 idn = identifiability(sc, f"{sc.folder}/{cn}/seed{s}")
                 if idn:
                     ident.append((sc.name, cn, s, idn))
@@ -430,7 +441,7 @@ def main():
                 weights.append((sc.name, v, p["_w"].round(3).tolist()))
 
     head = "held-out doubles, difference to the exact additive baseline (variant - additive), mean [95% bootstrap]"
-    summ = pooled_table(sim_records, f"SIMULATED ({len(sims)} screens x {len(seeds)} seeds; {head})", report)
+    summ = pooled_table(sim_records, f"SIMULATED ({len(sims)} screens x up to {len(seeds)} seeds; {head})", report)
     if norman_records:
         pooled_table(norman_records, f"\nNORMAN subset ({head}; no val doubles, no tuning)", report)
         per_double = ["\nNorman per double (mse, pearson_delta; seeds' mean for single members):"]
@@ -443,6 +454,27 @@ def main():
                                                       for v, ms in sorted(vals.items()) if v in ("additive", "ceiling") or v.endswith("-ens") or v.endswith("int-eb")))
         print("\n".join(per_double))
         report.write("\n".join(per_double) + "\n")
+    diag = ["\ninteraction diagnostics per configuration (test doubles, mean over data sets' doubles): corr and size ratio"
+            " of the ensemble's interaction term to the true deviation from additive; size ratio of its double change"
+            " and of the exact additive change to the true change"]
+    for cn in configs:
+        for part, names in [("simulated", [n for n in datasets if n != "norman"]), ("norman", [n for n in datasets if n == "norman"])]:
+            cs, rs, ds, adds = [], [], [], []
+            for n in names:
+                sc = datasets[n]
+                for d in sc.test_doubles:
+                    Ib, _ = eb_interaction(members[(n, cn)], sc, d)
+                    mu = sc.mean(d, ("test",))
+                    r = mu - sc.additive_truth(d)
+                    D = np.mean([m[d] for m in members[(n, cn)]], 0)
+                    cs.append(np.corrcoef(Ib, r)[0, 1]); rs.append(np.linalg.norm(Ib) / np.linalg.norm(r))
+                    ds.append(np.linalg.norm(D - sc.ctrl_train) / np.linalg.norm(mu - sc.ctrl_all))
+                    adds.append(np.linalg.norm(sc.additive_train(d) - sc.ctrl_train) / np.linalg.norm(mu - sc.ctrl_all))
+            if cs:
+                diag.append("  %-8s %-9s interaction corr %+.3f, size %.2fx; double change %.2fx (additive %.2fx)" % (
+                    cn, part, np.mean(cs), np.median(rs), np.median(ds), np.median(adds)))
+    print("\n".join(diag))
+    report.write("\n".join(diag) + "\n")
     if weights:
         w = "\nwithin-screen weights fitted on val doubles: " + "; ".join("%s %s %s" % x for x in weights)
         print(w)
@@ -462,6 +494,7 @@ def main():
 
 
 EXTRA_CONFIGS = {
+    "addud":  BASE + " --u-compose additive --decoder additive",
     "alpha0": BASE + " --alpha 0",
     "steps8k": "--steps 8000 --lr 1e-3",
     "lr3e-4": "--steps 4000 --lr 3e-4",
