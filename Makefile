@@ -22,7 +22,7 @@ BASELINES ?= control mean additive additive-rank
 # Rank of the low-rank additive yardstick (baseline "additive-rank": pv-train --model additive --rank R).
 RANK ?= 5
 
-.PHONY: all build deps interop-deps test demo run anndata clean bench
+.PHONY: all build deps interop-deps test demo run anndata clean bench fidelity fidelity-quick
 # Keep every intermediate (models, predictions): users inspect them and reruns reuse them.
 .SECONDARY:
 # `make DATA=path/to/10x OUT=results/x` runs the whole pipeline on that folder; plain `make` only builds.
@@ -64,6 +64,15 @@ test: build
 bench: build
 	bash bench/normalize/run.sh
 	bash bench/train/run.sh --bin $(BIN)
+
+# Fidelity benchmark (issue 14): PerturbedVAE variants vs the exact additive baseline on held-out doubles of several
+# simulated screens x training seeds, pooled with bootstrap intervals, plus the Norman subset; see bench/fidelity/.
+# Outputs under fidelity/ (fidelity-quick/), reused on reruns. Needs python3 with numpy and scipy.
+fidelity: build
+	python3 bench/fidelity/fidelity.py --bin $(BIN)
+
+fidelity-quick: build
+	python3 bench/fidelity/fidelity.py --quick --no-norman --bin $(BIN)
 
 # The pipeline. Each stage is one tool; intermediate files are .npy/.npz/.tsv that numpy and pandas read.
 $(OUT)/expr.npy: | build

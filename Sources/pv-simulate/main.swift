@@ -16,7 +16,8 @@ Output folder: matrix.mtx.gz (Matrix Market integer, genes x cells, as 10x write
 (id, symbol, Gene Expression), cells.tsv (barcode<TAB>label, no header, labels ctrl / T01 / T01+T02), truth.npz
 (lambda_nn, lambda_ni, noise_sd, intervention [K,dN], cut_edges [K,dN], condition_u [C,K], latent_mean [C,dN],
 expr_mean and expr_mean_obs [C,G], cells_per_condition, decoder and count parameters, meta.json with condition,
-gene and target names and the definitions). The same options and seed give byte-identical files.
+gene and target names and the definitions), latents.npy (float32 [cells, d_nu + d_iota]: row i is the cell of line
+i of cells.tsv, columns its true z_nu then its true z_iota). The same options and seed give byte-identical files.
 """
 
 runTool("pv-simulate") {

@@ -96,7 +96,7 @@ final class SimulateTests: XCTestCase {
         let a = try Self.simulate(args + ["--seed", "7"])
         let b = try Self.simulate(args + ["--seed", "7", "--threads", "1"])
         let c = try Self.simulate(args + ["--seed", "8"])
-        for f in ["matrix.mtx.gz", "barcodes.tsv", "features.tsv", "cells.tsv", "truth.npz"] {
+        for f in ["matrix.mtx.gz", "barcodes.tsv", "features.tsv", "cells.tsv", "truth.npz", "latents.npy"] {
             let x = try Data(contentsOf: a.appendingPathComponent(f)), y = try Data(contentsOf: b.appendingPathComponent(f))
             XCTAssertEqual(x, y, "\(f) byte-identical for one seed, whatever the thread count")
         }
@@ -163,6 +163,38 @@ final class SimulateTests: XCTestCase {
         for e in m.entries { sums[idx[labels[e.c - 1]]! * G + e.g - 1] += Foundation.log1p(Double(e.v) * S / totals[e.c - 1]) }
         let obs = try npz.array("expr_mean_obs", file: "truth").floatArray()
         for i in 0..<(C * G) { XCTAssertEqual(Double(obs[i]), sums[i] / 50, accuracy: 1e-4) }
+        // latents.npy: each cell's [z_ν, z_ι] in cells.tsv order. Inverting the SCM of the cell's label,
+        // n = (I − Λ_νν(u)) z_ν − Λ_νι(u) z_ι must be N(μ(u), noise_sd²) node by node, and z_ι must be N(0, I):
+        // a wrong row order, label or mechanism shifts the standardised residuals by about the effect (3 sds).
+        let lat = try NPYArray(path: d.path + "/latents.npy")
+        XCTAssertEqual(lat.shape, [m.cells, dN + 5])
+        let z = try lat.floats(), lniF = lni.floatArray(), sd = try npz.array("noise_sd", file: "truth").floatArray()
+        var resSum = [Double](repeating: 0, count: dN), resSq = resSum, inSum = [Double](repeating: 0, count: 5), inSq = inSum
+        for i in 0..<m.cells {
+            let row = Array(z[(i * (dN + 5))..<((i + 1) * (dN + 5))])
+            let ks = (0..<K).filter { u[idx[labels[i]]! * K + $0] == 1 }
+            for j in 0..<dN {
+                let isCut = ks.contains { cut[$0 * dN + j] != 0 }
+                var n = Double(row[j])
+                for k in ks { n -= Double(shift[k * dN + j]) }
+                if !isCut {
+                    for q in 0..<j { n -= Double(lnn[j * dN + q] * row[q]) }
+                    for q in 0..<5 { n -= Double(lniF[j * 5 + q] * row[dN + q]) }
+                }
+                let r = n / Double(sd[j])
+                resSum[j] += r; resSq[j] += r * r
+            }
+            for q in 0..<5 { inSum[q] += Double(row[dN + q]); inSq[q] += Double(row[dN + q] * row[dN + q]) }
+        }
+        let nc = Double(m.cells)
+        for j in 0..<dN {
+            XCTAssertEqual(resSum[j] / nc, 0, accuracy: 0.15, "node \(j) residual mean")
+            XCTAssertEqual(resSq[j] / nc, 1, accuracy: 0.2, "node \(j) residual variance")
+        }
+        for q in 0..<5 {
+            XCTAssertEqual(inSum[q] / nc, 0, accuracy: 0.15, "z_iota \(q) mean")
+            XCTAssertEqual(inSq[q] / nc, 1, accuracy: 0.2, "z_iota \(q) variance")
+        }
         // Doubles are not additive in expression: the true double mean differs from ctrl + the two single deltas.
         let E = try npz.array("expr_mean", file: "truth").floatArray()
         for c in 0..<C {

@@ -25,7 +25,9 @@ public func simulatedBarcode(_ i: Int) -> String {
 }
 
 /// Draws a screen from `SimModel(p)` and writes `outDir`/{matrix.mtx.gz, barcodes.tsv, features.tsv, cells.tsv,
-/// truth.npz}. Cells are generated in blocks (the decoder as two sgemm calls per block) and each block's Matrix
+/// truth.npz, latents.npy}. latents.npy is float32 [cells, d_ν + d_ι]: row i is the cell of line i of cells.tsv
+/// (matrix column i), columns 0..<d_ν its true z_ν, then d_ι columns of its true z_ι — what identifiability metrics
+/// compare learned latents against. Cells are generated in blocks (the decoder as two sgemm calls per block) and each block's Matrix
 /// Market text is compressed in parallel into its own gzip member, so memory stays at a few blocks whatever the
 /// screen size. Every cell has its own RNG streams, so the output does not depend on the thread count.
 public func simulateScreen(_ p: SimParams, outDir: String, gzipLevel: Int32 = 4) throws -> SimSummary {
@@ -52,6 +54,9 @@ public func simulateScreen(_ p: SimParams, outDir: String, gzipLevel: Int32 = 4)
     // Outputs: all created first, committed together at the end.
     try ensureDirectory(outDir)
     let matrixOut = try OutputFile(outDir + "/matrix.mtx.gz")
+    // True latents, streamed block by block behind a header that the known shape fixes up front.
+    let latentsOut = try OutputFile(outDir + "/latents.npy")
+    try latentsOut.write(NPYHeader(dtype: .float32, shape: [N, dZ]).encoded())
     let bodyPath = outDir + "/.matrix.mtx.gz.body.\(getpid()).tmp"
     guard let body = fopen(bodyPath, "w+b") else { throw PVError.io(file: bodyPath, "cannot create: \(String(cString: strerror(errno)))") }
     PendingOutputs.add(bodyPath)
@@ -94,6 +99,7 @@ public func simulateScreen(_ p: SimParams, outDir: String, gzipLevel: Int32 = 4)
                 }
             }
         }
+        try Z.withUnsafeBytes { try latentsOut.write(UnsafeRawBufferPointer(rebasing: $0[0..<(b * dZ * 4)])) }
         // Decoder: h = tanh(z·W1 + b1); log-rate = h·W2 (+ gene base below).
         Z.withUnsafeBufferPointer { zp in model.w1.withUnsafeBufferPointer { w in Hh.withUnsafeMutableBufferPointer { hp in
             BLAS.gemm(m: b, n: H, k: dZ, a: zp.baseAddress!, lda: dZ, b: w.baseAddress!, ldb: H, c: hp.baseAddress!, ldc: H)
@@ -200,6 +206,6 @@ public func simulateScreen(_ p: SimParams, outDir: String, gzipLevel: Int32 = 4)
     let truthOut = try OutputFile(outDir + "/truth.npz")
     try truthOut.write(try npz.zipBytes(path: truthOut.path))
 
-    for o in [matrixOut, bcOut, featOut, cellsOut, truthOut] { try o.commit() }
+    for o in [matrixOut, bcOut, featOut, cellsOut, truthOut, latentsOut] { try o.commit() }
     return sm
 }
