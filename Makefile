@@ -19,6 +19,11 @@ TRAIN_OPTS ?=
 PREDICT_OPTS ?=
 SCORE_OPTS ?=
 BASELINES ?= control mean additive additive-rank
+# PerturbedVAE training seeds: each is a replicate that pv-score summarises as mean ± sd. The first writes model.npz
+# and pred-pvae/, the others model-seedN.npz and pred-pvae-seedN/.
+SEEDS ?= 0
+EXTRA_SEEDS = $(wordlist 2,$(words $(SEEDS)),$(SEEDS))
+PVAE_PREDS = $(OUT)/pred-pvae/pred.npy $(foreach s,$(EXTRA_SEEDS),$(OUT)/pred-pvae-seed$(s)/pred.npy)
 # Rank of the low-rank additive yardstick (baseline "additive-rank": pv-train --model additive --rank R).
 RANK ?= 5
 
@@ -83,7 +88,10 @@ $(OUT)/split.tsv: $(OUT)/expr.npy
 	$(BIN)/pv-split $(SPLIT_OPTS) --out $@ $(OUT)/obs.tsv
 
 $(OUT)/model.npz: $(OUT)/expr.npy $(OUT)/split.tsv
-	$(BIN)/pv-train --threads $(THREADS) $(TRAIN_OPTS) --out $@ $(OUT)/expr.npy $(OUT)/split.tsv
+	$(BIN)/pv-train --threads $(THREADS) --seed $(firstword $(SEEDS)) $(TRAIN_OPTS) --out $@ $(OUT)/expr.npy $(OUT)/split.tsv
+
+$(OUT)/model-seed%.npz: $(OUT)/expr.npy $(OUT)/split.tsv
+	$(BIN)/pv-train --threads $(THREADS) --seed $* $(TRAIN_OPTS) --out $@ $(OUT)/expr.npy $(OUT)/split.tsv
 
 $(OUT)/baseline-%.npz: $(OUT)/expr.npy $(OUT)/split.tsv
 	$(BIN)/pv-train --model $* --out $@ $(OUT)/expr.npy $(OUT)/split.tsv
@@ -94,12 +102,15 @@ $(OUT)/baseline-additive-rank.npz: $(OUT)/expr.npy $(OUT)/split.tsv
 $(OUT)/pred-pvae/pred.npy: $(OUT)/model.npz
 	$(BIN)/pv-predict --threads $(THREADS) $(PREDICT_OPTS) --out $(OUT)/pred-pvae $< $(OUT)/expr.npy $(OUT)/split.tsv
 
+$(OUT)/pred-pvae-seed%/pred.npy: $(OUT)/model-seed%.npz
+	$(BIN)/pv-predict --threads $(THREADS) $(PREDICT_OPTS) --out $(OUT)/pred-pvae-seed$* $< $(OUT)/expr.npy $(OUT)/split.tsv
+
 $(OUT)/pred-%/pred.npy: $(OUT)/baseline-%.npz
 	$(BIN)/pv-predict $(PREDICT_OPTS) --out $(OUT)/pred-$* $< $(OUT)/expr.npy $(OUT)/split.tsv
 
-$(OUT)/scores.tsv: $(OUT)/pred-pvae/pred.npy $(foreach b,$(BASELINES),$(OUT)/pred-$(b)/pred.npy)
+$(OUT)/scores.tsv: $(PVAE_PREDS) $(foreach b,$(BASELINES),$(OUT)/pred-$(b)/pred.npy)
 	$(BIN)/pv-score $(SCORE_OPTS) --out $@ --json $(OUT)/scores.json \
-	  --pred pvae=$(OUT)/pred-pvae/pred.npy $(foreach b,$(BASELINES),--pred $(b)=$(OUT)/pred-$(b)/pred.npy) \
+	  $(foreach p,$(PVAE_PREDS),--pred pvae=$(p)) $(foreach b,$(BASELINES),--pred $(b)=$(OUT)/pred-$(b)/pred.npy) \
 	  $(OUT)/expr.npy $(OUT)/split.tsv
 
 run: $(OUT)/scores.tsv
@@ -118,11 +129,12 @@ $(OUT)/cell-eval/real.zarr: $(OUT)/pred-pvae/pred.npy $(foreach b,$(BASELINES),$
 # The built-in example: a simulated screen with known causal truth, then every stage.
 DEMO_SIM_OPTS ?= --cells-per-condition 150 --genes 400 --targets 20 --doubles 12 --seed 1
 DEMO_TRAIN_OPTS ?= --steps 4000 --lr 1e-3
+DEMO_SEEDS ?= 1 2 3
 demo: build
 	@mkdir -p demo
 	$(BIN)/pv-simulate $(DEMO_SIM_OPTS) --out demo/screen
 	$(MAKE) --no-print-directory run DATA=demo/screen OUT=demo/out NORMALIZE_OPTS="--n-top-genes 300" \
-	  TRAIN_OPTS="$(DEMO_TRAIN_OPTS)"
+	  TRAIN_OPTS="$(DEMO_TRAIN_OPTS)" SEEDS="$(DEMO_SEEDS)"
 
 clean:
 	rm -rf .build demo

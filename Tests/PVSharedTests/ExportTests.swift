@@ -127,7 +127,8 @@ final class ExportTests: XCTestCase {
     }
 
     /// The cell-eval pair: control and additive baselines predicted, exported, and scored by cell-eval and pv-score.
-    /// Until pv-predict guarantees non-negative cells, pv-score is given the same clamped prediction pv-export writes.
+    /// pv-score is given a copy of each prediction without means.npy (clamped as pv-export writes it; pv-predict's cells
+    /// are already >= 0), so that both score the mean of the same cells.
     func testCellEvalPairScoresAsPVScore() throws {
         let d = try smallScreen()
         let w = TestSupport.tempDir("export-ce")

@@ -38,12 +38,13 @@ final class PipelineTests: XCTestCase {
         try ok("pv-train", ["--steps", "300", "--lr", "1e-3", "--hidden", "32", "--latent-inv", "8", "--latent-resp", "4",
                             "--seed", "1", "--quiet", "--out", d + "/model.npz", d + "/expr.npy", d + "/split.tsv"])
         try ok("pv-train", ["--model", "additive", "--out", d + "/additive.npz", d + "/expr.npy", d + "/split.tsv"])
+        try ok("pv-train", ["--model", "control", "--out", d + "/control.npz", d + "/expr.npy", d + "/split.tsv"])
         let model = try ModelFile(path: d + "/model.npz")
         XCTAssertEqual(model.kind, "pvae")
         XCTAssertEqual(model.genes.count, genes)
 
         var preds: [String] = []
-        for (name, file) in [("pvae", "model.npz"), ("additive", "additive.npz")] {
+        for (name, file) in [("pvae", "model.npz"), ("additive", "additive.npz"), ("control", "control.npz")] {
             let out = d + "/pred-" + name
             try ok("pv-predict", ["--seed", "1", "--out", out, d + "/" + file, d + "/expr.npy", d + "/split.tsv"])
             let pred = try NPYArray(path: out + "/pred.npy")
@@ -52,6 +53,10 @@ final class PipelineTests: XCTestCase {
             XCTAssertEqual(pc, genes, "\(name): predictions have the expression's genes")
             XCTAssertEqual(ptsv.rows.count, pr, "\(name): one pred.tsv row per predicted cell")
             XCTAssertTrue(pv.allSatisfy { $0.isFinite }, "\(name): finite predictions")
+            XCTAssertTrue(pv.allSatisfy { $0 >= 0 }, "\(name): no negative log-expression in pred.npy")
+            let (mr, mc, mv) = try NPYArray(path: out + "/means.npy").matrix()
+            XCTAssertEqual(mc, genes); XCTAssertEqual(mr, try TSVTable(path: out + "/means.tsv").rows.count)
+            XCTAssertTrue(mv.allSatisfy { $0.isFinite && $0 >= 0 }, "\(name): means are finite and >= 0")
             XCTAssertEqual(Set(try ptsv.values("condition")), testConditions, "\(name): every test condition predicted")
             preds += ["--pred", "\(name)=\(out)/pred.npy"]
         }
@@ -67,6 +72,19 @@ final class PipelineTests: XCTestCase {
         }
         let pd = try scores.column("pearson_delta")
         XCTAssertTrue(scores.rows.allSatisfy { Double($0[pd]) != nil }, "pearson_delta is numeric in every row")
+        let pc = try scores.column("prediction")
+        for row in scores.rows where row[pc] == "control" {
+            XCTAssertEqual(Double(row[pd]), 0, "the control baseline predicts no change: pearson_delta 0")
+        }
+        for col in ["mae", "pds", "interaction_r2", "pearson_interaction", "replicate"] { XCTAssertNoThrow(try scores.column(col)) }
+        // The additive baseline's means and scores against the exact additive mean, computed independently in numpy.
+        if let py = TestSupport.interopPython(["numpy"]) {
+            let (st, msg) = try TestSupport.pythonScript(py, "Tests/reference/check_exact_means.py",
+                                                         [d + "/expr.npy", d + "/split.tsv", d + "/pred-additive", d + "/scores.tsv", "additive"])
+            XCTAssertEqual(st, 0, msg)
+        } else {
+            print("PipelineTests: no python with numpy; the exact additive mean is not cross-checked")
+        }
         XCTAssertNotNil(try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: d + "/scores.json"))))
     }
 

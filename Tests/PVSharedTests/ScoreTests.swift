@@ -27,10 +27,12 @@ final class ScoreTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: tmp) }
         let out = tmp.appendingPathComponent("scores.tsv").path, de = tmp.appendingPathComponent("de.tsv").path
         let json = tmp.appendingPathComponent("scores.json").path
-        let r = try TestSupport.run("pv-score", ["--pred", pred("good"), "--pred", pred("ctrl"), "--l2-genes", "10",
-                                                 "--out", out, "--de-out", de, "--json", json, expr, split])
+        let r = try TestSupport.run("pv-score", ["--pred", pred("good"), "--pred", pred("ctrl"), "--pred", pred("means"),
+                                                 "--l2-genes", "10", "--out", out, "--de-out", de, "--json", json, expr, split])
         XCTAssertEqual(r.status, 0, r.stderr)
-        let got = try rows(out, keys: 2), want = try rows(dir + "/expected.tsv", keys: 2)
+        var got = try rows(out, keys: 2)
+        let want = try rows(dir + "/expected.tsv", keys: 2)
+        got.rows = got.rows.filter { !$0.key.hasPrefix("ceiling|") }
         XCTAssertEqual(got.header, want.header)
         XCTAssertEqual(Set(got.rows.keys), Set(want.rows.keys))
         for (k, w) in want.rows {
@@ -44,21 +46,26 @@ final class ScoreTests: XCTestCase {
         let preds = doc["predictions"] as! [[String: Any]]
         let groups = try rows(dir + "/expected_groups.tsv", keys: 2)
         var checked = 0
-        for p in preds {
+        for p in preds where p["name"] as? String != Scorer.ceiling {
             let gs = p["groups"] as! [String: Any]
             for (gname, gv) in gs {
                 let g = gv as! [String: Any], m = g["metrics"] as! [String: Any]
                 guard let w = groups.rows["\(p["name"]!)|\(gname)"] else { XCTFail("unexpected group \(gname)"); continue }
                 XCTAssertEqual("\(g["n_conditions"]!)", w[2])
-                for i in 3..<w.count { assertClose("\(m[groups.header[i]]!)", w[i], "\(gname) \(groups.header[i])"); checked += 1 }
+                for i in 3..<w.count {
+                    let v = m[groups.header[i]]!
+                    assertClose(v is NSNull ? "" : "\(v)", w[i], "\(p["name"]!) \(gname) \(groups.header[i])"); checked += 1
+                }
             }
         }
-        XCTAssertEqual(checked, 2 * 3 * ScoreMetric.allCases.count)
-        // Summary on stdout: one column per prediction, the better one starred.
-        XCTAssertTrue(r.stdout.contains("good"), r.stdout)
+        XCTAssertEqual(checked, 3 * 3 * ScoreMetric.allCases.count)
+        // Summary on stdout: one column per prediction and the ceiling, the best prediction starred.
+        XCTAssertTrue(r.stdout.contains("good") && r.stdout.contains("ceiling"), r.stdout)
         let mseLine = r.stdout.split(separator: "\n").first { $0.hasPrefix("double") && $0.contains(" mse ") }
         XCTAssertNotNil(mseLine)
-        XCTAssertTrue(mseLine.map { $0.contains("0.0470*") && !$0.contains("1.3025*") } ?? false, String(mseLine ?? ""))
+        XCTAssertTrue(mseLine.map { $0.contains("0.0192*") && $0.contains("0.0470 ") && !$0.contains("1.3025*") } ?? false, String(mseLine ?? ""))
+        // Undefined interaction metrics of singles: no row for them in the single group, empty in the TSV.
+        XCTAssertFalse(r.stdout.split(separator: "\n").contains { $0.hasPrefix("single") && $0.contains("interaction") }, r.stdout)
     }
 
     func testExternalDEFileGivesTheSameScoresAndUnknownGenesFail() throws {
@@ -101,7 +108,7 @@ final class ScoreTests: XCTestCase {
         let ok = try TestSupport.run("pv-score", ["--pred", pred("extra"), "--allow-missing", "--out", out, expr, split])
         XCTAssertEqual(ok.status, 0, ok.stderr)
         XCTAssertTrue(ok.stderr.contains("extra: 1 condition without cells in set 'test' of \(split) skipped (--allow-missing): C"), ok.stderr)
-        XCTAssertEqual(try TSVTable(path: out).rows.count, 3)
+        XCTAssertEqual(try TSVTable(path: out).rows.filter { $0[0] != Scorer.ceiling }.count, 3)
     }
 
     func testNaNInAPredictionNamesRowGeneAndCondition() throws {
@@ -160,9 +167,10 @@ final class ScoreTests: XCTestCase {
         let n = lines.first { $0.hasPrefix("all") && $0.contains("n_conditions") } ?? ""
         XCTAssertTrue(n.contains("1!") && n.contains("3 "), n)
         let mse = lines.first { $0.hasPrefix("all") && $0.contains(" mse ") } ?? ""
-        XCTAssertTrue(mse.hasSuffix("*"), "only the full-coverage prediction is starred: \(mse)")
+        let f = mse.split(separator: " ").map(String.init)   // all mse lower partial ctrl ceiling
+        XCTAssertTrue(f[4].hasSuffix("*") && !f[3].hasSuffix("*") && !f[5].hasSuffix("*"), "only the full-coverage prediction is starred: \(mse)")
         let single = lines.first { $0.hasPrefix("single") && $0.contains(" mse ") } ?? ""
-        XCTAssertTrue(single.contains("0.0386 ") && single.hasSuffix("0.5198*"), "partial covers 1 of 2 singles, so ctrl gets the star: \(single)")
+        XCTAssertTrue(single.contains("0.0386 ") && single.contains("0.5198*"), "partial covers 1 of 2 singles, so ctrl gets the star: \(single)")
     }
 
     func testAFailingOutputLeavesNoOtherOutputBehind() throws {
@@ -235,10 +243,129 @@ final class ScoreTests: XCTestCase {
         let t = try TSVTable(path: writeTemp(res.stdout))
         let pc = try t.column("pearson_delta"), pr = try t.column("prediction"), cc = try t.column("condition")
         func value(_ p: String, _ c: String) -> Double { Double(t.rows.first { $0[pr] == p && $0[cc] == c }![pc])! }
-        XCTAssertEqual(t.rows.count, 9)
+        XCTAssertEqual(t.rows.filter { $0[pr] != Scorer.ceiling }.count, 9)
         XCTAssertLessThan(value("control", "A+B"), 0.5)
         XCTAssertGreaterThan(value("additive", "A+B"), 0.8)
         XCTAssertGreaterThan(value("additive", "A+B"), value("mean", "A+B"))
+    }
+
+    /// Replicates (mean ± sd), the ceiling (recomputed from its seeded half split), the calibrated scores against the
+    /// numpy "no change" values, and the paired comparison against the numpy win rates and mean differences.
+    func testReplicatesCeilingCalibrationAndPairedComparison() throws {
+        let tmp = TestSupport.tempDir("pv-score")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let out = tmp.appendingPathComponent("s.tsv").path, json = tmp.appendingPathComponent("s.json").path
+        let r = try TestSupport.run("pv-score", ["--pred", pred("good"), "--pred", pred("good"), "--pred", pred("ctrl"),
+                                                 "--reference", "ctrl", "--l2-genes", "10", "--out", out, "--json", json, expr, split])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("good (2 reps)") && r.stdout.contains("±0.0000"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("paired comparison with ctrl"), r.stdout)
+        let t = try TSVTable(path: out)
+        let pc = try t.column("prediction"), rc = try t.column("replicate"), cc = try t.column("condition")
+        let mc = try t.column("mse"), nc = try t.column("n_cells")
+        let good1 = t.rows.filter { $0[pc] == "good" && $0[rc] == "1" }, good2 = t.rows.filter { $0[pc] == "good" && $0[rc] == "2" }
+        XCTAssertEqual(good1.count, 3); XCTAssertEqual(good1.map { Array($0[5...]) }, good2.map { Array($0[5...]) })
+
+        // The ceiling: the seeded half split of each condition's test cells, recomputed here.
+        let (_, cols, x) = try NPYArray(path: expr).matrix()
+        let sp = try SplitTable(path: split)
+        var ceilingMSE: [String: Double] = [:]
+        for cond in ["A", "B", "A+B"] {
+            var rowsC = sp.rows(set: "test", condition: cond)
+            var rng = RNG(seed: 0, stream: PredictionPlan.stream(of: cond))
+            rng.shuffle(&rowsC)
+            let h = rowsC.count / 2
+            var a = [Double](repeating: 0, count: cols), b = a
+            for r in rowsC[..<h] { for g in 0..<cols { a[g] += Double(x[r * cols + g]) / Double(h) } }
+            for r in rowsC[h...] { for g in 0..<cols { b[g] += Double(x[r * cols + g]) / Double(rowsC.count - h) } }
+            ceilingMSE[cond] = (0..<cols).map { (a[$0] - b[$0]) * (a[$0] - b[$0]) }.reduce(0, +) / Double(cols)
+            let row = t.rows.first { $0[pc] == Scorer.ceiling && $0[cc] == cond }!
+            XCTAssertEqual(Double(row[mc])!, ceilingMSE[cond]!, accuracy: 1e-9 * max(1, ceilingMSE[cond]!))
+            XCTAssertEqual(Int(row[nc]), rowsC.count - h)
+        }
+
+        // Calibrated mse of good over all conditions: (m − m_nochange) / (m_ceiling − m_nochange), group means.
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+        let preds = doc["predictions"] as! [[String: Any]]
+        let good = preds.first { $0["name"] as? String == "good" }!
+        XCTAssertEqual(good["replicates"] as? Int, 2)
+        let all = (good["groups"] as! [String: Any])["all"] as! [String: Any]
+        let noChange = try rows(dir + "/expected_nochange.tsv", keys: 1)
+        let expected = try rows(dir + "/expected.tsv", keys: 2)
+        let conds = ["A", "B", "A+B"]
+        func mean(_ f: (String) -> Double) -> Double { conds.map(f).reduce(0, +) / 3 }
+        let m = mean { Double(expected.rows["good|\($0)"]![9])! }
+        let z = mean { Double(noChange.rows[$0]![1])! }
+        let one = mean { ceilingMSE[$0]! }
+        XCTAssertEqual(expected.header[9], "mse")
+        XCTAssertEqual((all["calibrated"] as! [String: Any])["mse"] as! Double, (m - z) / (one - z), accuracy: 1e-6)
+
+        // Paired comparison with the reference ctrl.
+        XCTAssertEqual(doc["reference"] as? String, "ctrl")
+        let paired = doc["paired"] as! [[String: Any]]
+        let want = try TSVTable(path: dir + "/expected_paired.tsv")
+        XCTAssertEqual(paired.count, want.rows.count)
+        for w in want.rows {
+            guard let p = paired.first(where: { $0["prediction"] as? String == w[0] && $0["group"] as? String == w[1] && $0["metric"] as? String == w[2] }) else {
+                XCTFail("no paired row \(w)"); continue
+            }
+            XCTAssertEqual("\(p["n_conditions"]!)", w[3])
+            assertClose("\(p["win_rate"]!)", w[4], "\(w[1]) \(w[2]) win rate")
+            assertClose("\(p["mean_difference"]!)", w[5], "\(w[1]) \(w[2]) mean difference")
+            let ci = p["ci95"] as! [Double], d = p["mean_difference"] as! Double
+            XCTAssertTrue(ci[0] <= d + 1e-12 && d <= ci[1] + 1e-12, "\(w) \(ci)")
+        }
+        // Same seed, same intervals; the reference and the ceiling's name are checked.
+        let again = try TestSupport.run("pv-score", ["--pred", pred("good"), "--pred", pred("good"), "--pred", pred("ctrl"),
+                                                     "--reference", "ctrl", "--l2-genes", "10", expr, split])
+        XCTAssertEqual(again.stdout, r.stdout)
+        let bad = try TestSupport.run("pv-score", ["--pred", pred("good"), "--reference", "nope", expr, split])
+        XCTAssertEqual(bad.status, 64); XCTAssertTrue(bad.stderr.hasPrefix("pv-score: --reference nope"), bad.stderr)
+        let ceil = try TestSupport.run("pv-score", ["--pred", "ceiling=\(dir)/good/pred.npy", expr, split])
+        XCTAssertEqual(ceil.status, 64)
+    }
+
+    /// interaction_r2 > 0 exactly when the prediction's squared error is below the additive reference's (a hand
+    /// example: r = μ − a = (−0.5, 1, 0), r̂ − r = μ̂ − μ = (0.2, −0.2, 0.1) → 1 − 0.09 / 1.25).
+    func testInteractionIdentityOnAHandExample() {
+        let mu = [1.0, 2.0, 0.5], a = [1.5, 1.0, 0.5]
+        XCTAssertEqual(Score.interaction(muHat: [1.2, 1.8, 0.6], mu: mu, additive: a).r2, 1 - 0.09 / 1.25, accuracy: 1e-12)
+        for muHat in [[1.2, 1.8, 0.6], [2.0, 0.5, 0.0], a, [1.4, 1.2, 0.5]] {
+            let r2 = Score.interaction(muHat: muHat, mu: mu, additive: a).r2
+            let sse = zip(muHat, mu).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
+            let sseA = zip(a, mu).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
+            XCTAssertEqual(r2 > 0, sse < sseA, "\(muHat)")
+        }
+        XCTAssertTrue(Score.interaction(muHat: a, mu: mu, additive: a).pearson.isNaN, "additive itself: r̂ = 0, undefined")
+    }
+
+    /// pds: own true change nearest → 1; two of three nearer → 1/3; the gene named like the condition is ignored.
+    func testDiscriminationScoreRanksByL1() {
+        let truth = [[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]]
+        XCTAssertEqual(Score.discrimination(predicted: truth, truth: truth, excluded: [nil, nil, nil]), [1, 1, 1])
+        let pred = [[0, 0.9, 0.0], [0, 1.0, 0], [0, 0, 1.0]]
+        XCTAssertEqual(Score.discrimination(predicted: pred, truth: truth, excluded: [nil, nil, nil])[0], 1 - 1.0 / 3, accuracy: 1e-12)
+        // Gene 1 excluded for condition 0: distances over genes 0 and 2 put truth 1 (0, ·, 0) first.
+        XCTAssertEqual(Score.discrimination(predicted: [[0.2, 5, 0], [0, 1, 0], [0, 0, 1]], truth: truth, excluded: [1, nil, nil])[0],
+                       1 - 1.0 / 3, accuracy: 1e-12)
+    }
+
+    /// --control-set test: c is the mean of the test set's control cells (recomputed here).
+    func testControlSetTestUsesTheTestControls() throws {
+        let r = try TestSupport.run("pv-score", ["--pred", pred("means"), "--control-set", "test", "--out", "-", expr, split])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let t = try TSVTable(path: writeTemp(r.stdout))
+        let (_, cols, x) = try NPYArray(path: expr).matrix()
+        let sp = try SplitTable(path: split)
+        let ctl = sp.rows(set: "test", condition: "ctrl"), truth = sp.rows(set: "test", condition: "A")
+        func mean(_ rows: [Int]) -> [Double] { (0..<cols).map { g in rows.map { Double(x[$0 * cols + g]) }.reduce(0, +) / Double(rows.count) } }
+        let c = mean(ctl), mu = mean(truth)
+        let m = try NPYArray(path: dir + "/means/means.npy").matrix()
+        let muHat = (0..<cols).map { Double(m.values[2 * cols + $0]) }   // means.tsv row 2 is A
+        let want = Score.pearson((0..<cols).map { muHat[$0] - c[$0] }, (0..<cols).map { mu[$0] - c[$0] })
+        let row = t.rows.first { $0[try! t.column("prediction")] == "means" && $0[try! t.column("condition")] == "A" }!
+        XCTAssertEqual(Double(row[try t.column("pearson_delta")])!, want, accuracy: 1e-6)
+        XCTAssertNotEqual(Double(row[try t.column("pearson_delta")])!, Double(try rows(dir + "/expected.tsv", keys: 2).rows["means|A"]![12])!, accuracy: 1e-6)
     }
 
     func writeTemp(_ s: String) throws -> String {

@@ -41,15 +41,6 @@ public enum PVModelIO {
         }
     }
 
-    /// Loads a pvae model file into a ready PerturbedVAE with room for `maxRows` rows per pass.
-    public static func load(_ path: String, maxRows: Int) throws -> (PerturbedVAE, ModelFile) {
-        let m = try ModelFile(path: path)
-        let c = try config(of: m, file: displayName(path))
-        let vae = PerturbedVAE(config: c, maxRows: maxRows)
-        try loadWeights(m, into: vae.store, file: displayName(path))
-        return (vae, m)
-    }
-
     /// Every tensor of a flat parameter array as model-file members.
     public static func setTensors(_ m: inout ModelFile, store: ParamStore, values: UnsafePointer<Float>) {
         for s in store.specs { m.set(s.name, Array(UnsafeBufferPointer(start: values + s.offset, count: s.count)), shape: s.shape) }

@@ -9,9 +9,14 @@ public enum PredictMode: String {
 }
 
 /// Prediction with a trained PerturbedVAE in batches over preallocated buffers.
-public final class PVPredictor {
+public final class PVPredictor: Predictor {
     public let vae: PerturbedVAE
     public let targetIndex: [String: Int]
+    /// How cells are decoded (`--predict`).
+    public var mode: PredictMode = .prior
+    /// Noise draws per training control cell for the predicted mean (`--mean-draws`).
+    public var meanDraws = 1
+    public var genes: Int { vae.cfg.genes }
 
     public init(vae: PerturbedVAE, targets: [String]) {
         self.vae = vae
@@ -26,6 +31,45 @@ public final class PVPredictor {
             out.append(i)
         }
         return .success(out)
+    }
+
+    /// Cells of `condition`, one per source control row, clamped at 0 (log-expression is never negative).
+    public func cells(condition: String, sources: [Int], expr: UnsafePointer<Float>, rng: inout RNG,
+                      out: UnsafeMutablePointer<Float>) throws {
+        let t = try knownTargets(condition)
+        predict(targets: t, sources: sources, expr: expr, mode: mode, rng: &rng, out: out)
+        PredictionWriter.clampCells(out, count: sources.count * genes)
+    }
+
+    /// The model's expectation for `condition` over the training control cells: every control cell is decoded
+    /// `meanDraws` times (fresh noise each time) and the outputs averaged, then clamped at 0.
+    public func mean(condition: String, controls: [Int], expr: UnsafePointer<Float>, controlMean: [Double],
+                     rng: inout RNG) throws -> [Double] {
+        let t = try knownTargets(condition)
+        let G = genes, chunk = vae.maxRows
+        var acc = [Double](repeating: 0, count: G)
+        var buf = [Float](repeating: 0, count: chunk * G)
+        buf.withUnsafeMutableBufferPointer { b in
+            for _ in 0..<meanDraws {
+                var i = 0
+                while i < controls.count {
+                    let n = min(chunk, controls.count - i)
+                    predict(targets: t, sources: Array(controls[i..<(i + n)]), expr: expr, mode: mode, rng: &rng,
+                            out: b.baseAddress!)
+                    for k in 0..<n { for j in 0..<G { acc[j] += Double(b[k * G + j]) } }
+                    i += n
+                }
+            }
+        }
+        let inv = 1 / Double(controls.count * meanDraws)
+        return acc.map { max(0, $0 * inv) }
+    }
+
+    func knownTargets(_ condition: String) throws -> [Int] {
+        switch targets(of: condition) {
+        case .success(let t): return t
+        case .failure: throw PVError.usage("condition \(condition) has a gene the model was not trained on")
+        }
     }
 
     /// Predicts one cell per entry of `sources` (rows of `expr`, G columns) under the label `targets`,
@@ -134,6 +178,3 @@ public final class PVPredictor {
         return rows
     }
 }
-
-/// The header bytes of a float32 `.npy` file of `shape`, for writers that stream the body row block by row block.
-public func npyFloat32Header(shape: [Int]) -> [UInt8] { NPYHeader(dtype: .float32, shape: shape).encoded() }

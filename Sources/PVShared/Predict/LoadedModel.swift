@@ -1,0 +1,44 @@
+import Foundation
+
+/// A model file ready to predict: the one loader of pv-predict (and of tests that predict in-process).
+/// Everything about the model is checked here, before any output is created.
+public struct LoadedModel {
+    public let file: ModelFile
+    /// The path as messages show it.
+    public let name: String
+    public let predictor: any Predictor
+    /// The PerturbedVAE behind `predictor`, for the interpretability outputs; nil for baselines.
+    public let pvae: PVPredictor?
+
+    /// Loads `path` for an expression matrix of `cols` genes (named by genes.tsv beside `exprPath`, when present,
+    /// which must be the model's genes in its order). `batch` is the rows per forward pass of a PerturbedVAE.
+    public init(path: String, cols: Int, exprPath: String, batch: Int = 256, mode: PredictMode = .prior,
+                meanDraws: Int = 1) throws {
+        let model = try ModelFile(path: path)
+        let mname = displayName(path)
+        guard model.genes.count == cols else {
+            throw PVError.badInput(file: mname, "model has \(model.genes.count) genes but \(displayName(exprPath)) has \(cols) columns")
+        }
+        // The same gene count from another normalisation would otherwise be decoded silently into the wrong columns.
+        if let gpath = GeneNames.besideExpr(exprPath) {
+            let names = try GeneNames.read(gpath, cols: cols)
+            if let j = names.indices.first(where: { names[$0] != model.genes[$0] }) {
+                throw PVError.badInput(file: displayName(gpath), "gene \(j + 1) is '\(names[j])' but \(mname) has '\(model.genes[j])' there: \(displayName(exprPath)) is not from the pv-normalize run the model was trained on")
+            }
+        }
+        file = model; name = mname
+        if model.kind == "pvae" {
+            let cfg = try PVModelIO.config(of: model, file: mname)
+            let vae = PerturbedVAE(config: cfg, maxRows: max(batch, model.targets.count + 1))
+            try PVModelIO.loadWeights(model, into: vae.store, file: mname)
+            let p = PVPredictor(vae: vae, targets: model.targets)
+            p.mode = mode; p.meanDraws = meanDraws
+            predictor = p; pvae = p
+        } else {
+            guard Baselines.kinds.contains(model.kind) else {
+                throw PVError.badInput(file: mname, "model kind '\(model.kind)' is unknown (expected pvae or a baseline: \(Baselines.kinds.joined(separator: ", ")))")
+            }
+            predictor = BaselinePredictor(model: model, file: mname); pvae = nil
+        }
+    }
+}

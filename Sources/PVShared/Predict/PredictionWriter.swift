@@ -1,0 +1,54 @@
+import Foundation
+
+/// pv-predict's outputs in one folder, committed together:
+/// - `pred.npy` (cells x genes, float32) and `pred.tsv` (row, condition, control_barcode): predicted cells;
+/// - `means.npy` (conditions x genes, float32) and `means.tsv` (row, condition): each condition's predicted mean.
+///
+/// The means are what pv-score's mean metrics read: for a mean-shift baseline exactly (mean of all training
+/// controls) + predicted change, for PerturbedVAE its expectation over all training control cells, never the
+/// mean of the few control cells that happened to be drawn for the cells. Both are clamped at 0.
+///
+/// Clamp rule for cells: log-expression is never negative, so every cell value is max(0, x). For a mean-shift
+/// baseline a cell is max(0, x0 + d) for its own control cell x0: each cell keeps its own spread, and the exact
+/// mean goes to means.npy (the clamp shifts only the cells' mean, which the mean metrics do not read).
+public final class PredictionWriter {
+    let npy: OutputFile, tsv: OutputFile, meansNpy: OutputFile, meansTsv: OutputFile
+    let genes: Int
+    var tsvText: String, meansText: String
+    public private(set) var cellsWritten = 0, conditionsWritten = 0
+
+    /// Creates the four outputs under `dir` (created if needed) for `cells` cells of `conditions` conditions.
+    public init(dir: String, cells: Int, conditions: Int, genes: Int) throws {
+        try ensureDirectory(dir)
+        self.genes = genes
+        npy = try OutputFile(dir + "/pred.npy")
+        tsv = try OutputFile(dir + "/pred.tsv")
+        meansNpy = try OutputFile(dir + "/means.npy")
+        meansTsv = try OutputFile(dir + "/means.tsv")
+        try npy.write(NPYHeader(dtype: .float32, shape: [cells, genes]).encoded())
+        try meansNpy.write(NPYHeader(dtype: .float32, shape: [conditions, genes]).encoded())
+        let prov = provenanceLines().joined(separator: "\n") + "\n"
+        tsvText = prov + "row\tcondition\tcontrol_barcode\n"
+        meansText = prov + "row\tcondition\n"
+    }
+
+    /// Appends one condition: its cells (rows of `genes`), the barcodes they started from, and its mean.
+    public func append(condition: String, cells: [Float], barcodes: [String], mean: [Double]) throws {
+        precondition(cells.count == barcodes.count * genes && mean.count == genes)
+        try cells.withUnsafeBytes { try npy.write($0) }
+        for b in barcodes { tsvText += "\(cellsWritten)\t\(condition)\t\(b)\n"; cellsWritten += 1 }
+        try mean.map { Float($0) }.withUnsafeBytes { try meansNpy.write($0) }
+        meansText += "\(conditionsWritten)\t\(condition)\n"; conditionsWritten += 1
+    }
+
+    /// Writes the TSVs and commits every output (and `extra` outputs) together.
+    public func commit(extra: [OutputFile] = []) throws {
+        try tsv.write(tsvText); try meansTsv.write(meansText)
+        for f in [npy, tsv, meansNpy, meansTsv] + extra { try f.commit() }
+    }
+
+    /// Clamps `count` values at 0 (the clamp rule above).
+    public static func clampCells(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count where !(p[i] >= 0) { p[i] = p[i].isNaN ? p[i] : 0 }
+    }
+}
