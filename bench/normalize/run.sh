@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# pv-normalize vs scanpy on one generated 10x matrix (genes x cells, gzipped, ~DENSITY nonzero).
+# pv-normalize against its inflate floor and against scanpy, on one generated 10x matrix (genes x cells, gzipped).
 #   bash bench/normalize/run.sh                 100,000 cells x 20,000 genes, 10% nonzero (~200M nonzeros; several GB)
 #   CELLS=10000 GENES=5000 bash bench/normalize/run.sh    a quick run
-# Env: CELLS GENES DENSITY N_TOP THREADS WORK (folder for the data, default /tmp/pv-bench-normalize) SKIP_SCANPY=1
-# Prints wall time, peak memory (max RSS), nonzeros/s of each, the ratios pv/scanpy, and whether the HVG sets agree.
+# Env: CELLS GENES DENSITY N_TOP THREADS REPEAT (3) WORK (folder for the data, default /tmp/pv-bench-normalize)
+#      SKIP_SCANPY=1
+# Each repeat times, back to back on the same file, the inflate floor (inflate_floor.c: zlib inflate of matrix.mtx.gz
+# on one thread, output discarded) and pv-normalize, and prints pv's wall time over the floor's; then the medians.
+# scanpy runs once. Also prints peak memory (max RSS), nonzeros/s, pv/scanpy and whether the HVG sets agree.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CELLS=${CELLS:-100000}; GENES=${GENES:-20000}; DENSITY=${DENSITY:-0.1}; N_TOP=${N_TOP:-2000}
-THREADS=${THREADS:-$(nproc)}
+THREADS=${THREADS:-$(nproc)}; REPEAT=${REPEAT:-3}
 WORK=${WORK:-/tmp/pv-bench-normalize}
 DATA=$WORK/tenx-${CELLS}x${GENES}-${DENSITY}
 [ -x .build/release/pv-normalize ] || swift build -c release >&2
 mkdir -p "$WORK"
+cc -O2 -o "$WORK/inflate_floor" bench/normalize/inflate_floor.c -lz
 if [ ! -s "$DATA/matrix.mtx.gz" ]; then
   mkdir -p "$DATA"
   cc -O2 -o "$WORK/gen_mtx" bench/normalize/gen_mtx.c -lm
@@ -24,7 +28,7 @@ if [ ! -s "$DATA/matrix.mtx.gz" ]; then
   echo "generated in $(echo "$(date +%s.%N) - $t0" | bc) s" >&2
 fi
 NNZ=$( (zcat "$DATA/matrix.mtx.gz" 2>/dev/null || true) | awk '!/^%/ { print $3; exit }')
-echo "data: $CELLS cells x $GENES genes, $NNZ nonzeros, $(du -h "$DATA/matrix.mtx.gz" | cut -f1) gzipped; threads $THREADS; $(nproc) cores"
+echo "data: $CELLS cells x $GENES genes, $NNZ nonzeros, $(du -h "$DATA/matrix.mtx.gz" | cut -f1) gzipped; threads $THREADS; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 measure() {  # label command... -> prints "label wall_s maxrss_kb cpu_s" (the command's stderr passes through)
   local label=$1; shift
@@ -36,11 +40,21 @@ measure() {  # label command... -> prints "label wall_s maxrss_kb cpu_s" (the co
     /User time|System time/ { c += $2 }
     END { print l, w, r, c }' "$log"
 }
+report() { awk -v w="$2" -v r="$3" -v c="$4" -v n="$NNZ" -v l="$1" 'BEGIN { printf "%-8s wall %8.2f s   cpu %8.2f s   peak RSS %7.2f GiB   %7.2f M nonzeros/s (wall)\n", l, w, c, r / 1048576, n / w / 1e6 }'; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 OUT=$WORK/out-pv
-rm -rf "$OUT"
-read -r _ PV_WALL PV_RSS PV_CPU < <(measure pv .build/release/pv-normalize --threads "$THREADS" --n-top-genes "$N_TOP" --out "$OUT" "$DATA" | tail -1)
-report() { awk -v w="$2" -v r="$3" -v c="$4" -v n="$NNZ" -v l="$1" 'BEGIN { printf "%-8s wall %8.2f s   cpu %8.2f s   peak RSS %7.2f GiB   %7.2f M nonzeros/s (wall)\n", l, w, c, r / 1048576, n / w / 1e6 }'; }
+RATIOS=""; PV_WALLS=""; FL_WALLS=""; PV_RSSS=""; PV_CPUS=""
+for i in $(seq 1 "$REPEAT"); do
+  read -r _ FL_WALL FL_RSS FL_CPU < <(measure floor "$WORK/inflate_floor" "$DATA/matrix.mtx.gz" | tail -1)
+  rm -rf "$OUT"
+  read -r _ PV_WALL PV_RSS PV_CPU < <(measure pv .build/release/pv-normalize --quiet --threads "$THREADS" --n-top-genes "$N_TOP" --out "$OUT" "$DATA" | tail -1)
+  R=$(awk -v a="$PV_WALL" -v b="$FL_WALL" 'BEGIN { printf "%.3f", a / b }')
+  echo "run $i: inflate floor wall $FL_WALL s (cpu $FL_CPU s); pv-normalize wall $PV_WALL s (cpu $PV_CPU s, peak RSS $(awk -v r="$PV_RSS" 'BEGIN { printf "%.2f", r / 1048576 }') GiB); pv / floor $R; load average $(cut -d' ' -f1 /proc/loadavg)"
+  RATIOS+=" $R"; PV_WALLS+=" $PV_WALL"; FL_WALLS+=" $FL_WALL"; PV_RSSS+=" $PV_RSS"; PV_CPUS+=" $PV_CPU"
+done
+PV_WALL=$(echo "$PV_WALLS" | median); PV_RSS=$(echo "$PV_RSSS" | median); PV_CPU=$(echo "$PV_CPUS" | median)
+echo "median of $REPEAT: pv-normalize wall / inflate floor wall $(echo "$RATIOS" | median) (target <= 1.3); pv wall $PV_WALL s, floor wall $(echo "$FL_WALLS" | median) s; pv peak RSS $(awk -v r="$(echo "$PV_RSSS" | tr ' ' '\n' | sort -g | tail -1)" 'BEGIN { printf "%.2f", r / 1048576 }') GiB at most (target <= 2.33 GiB = 2.5 GB)"
 report pv "$PV_WALL" "$PV_RSS" "$PV_CPU"
 if [ "${SKIP_SCANPY:-0}" = 1 ]; then exit 0; fi
 read -r _ SC_WALL SC_RSS SC_CPU < <(NUMBA_NUM_THREADS=$THREADS measure scanpy python3 bench/normalize/scanpy_ref.py "$DATA" "$N_TOP" "$WORK/scanpy_hvg.txt" "$WORK/scanpy_inproc.txt" | tail -1)

@@ -224,3 +224,205 @@ public final class LineReader {
         return s
     }
 }
+
+/// A source of text lines for parsers that also take lines one by one (headers) and report line numbers.
+public protocol LineSource: AnyObject {
+    var name: String { get }
+    /// 1-based number of the line last returned.
+    var lineNumber: Int { get }
+    /// The next line without its terminator, or nil at end of input; valid until the next call.
+    func next() throws -> UnsafeBufferPointer<UInt8>?
+}
+
+extension LineReader: LineSource {}
+
+/// Whole lines of a file in large chunks, read and gunzipped ahead on a second thread while the caller parses.
+///
+/// Inflating a gzip stream cannot be split, so the one way to use a second core on a gzipped text file is to inflate
+/// on one thread while the other parses: a bounded queue of `depth` buffers of `chunkSize` bytes passes between
+/// them (memory stays at depth x chunkSize whatever the file size). Every chunk ends with a newline (one is added
+/// after a last line that lacks it), so parsers scan it without bounds checks on line ends. With one thread allowed
+/// (`Parallel.threads == 1`), chunks are read on the caller's thread. Errors of the reading thread (I/O, corrupt
+/// gzip) reach the caller after the chunks read before them, in file order. Call `close()` when done, also on
+/// errors: it stops the reading thread.
+public final class LineChunks: LineSource, @unchecked Sendable {
+    public let source: ByteSource
+    public var name: String { source.name }
+    /// 1-based number of the line last returned by `next()`; callers that parse whole chunks advance it themselves.
+    public var lineNumber = 0
+
+    private let chunkSize: Int
+    // Raw storage, not arrays: the two threads touch different elements of these at once.
+    private let nBufs: Int
+    private let bufs: UnsafeMutablePointer<UnsafeMutableRawBufferPointer>
+    private let lens: UnsafeMutablePointer<Int>
+    private var free: [Int]
+    private var ready: [Int] = []            // filled buffers in file order
+    private var producerDone = false
+    private var producerError: Error?
+    private var stopped = false
+    private let cond = NSCondition()
+    private let threaded: Bool
+    private var started = false
+    // Producer state: the partial last line of the previous chunk.
+    private var carry: [UInt8] = []
+    private var sourceEOF = false
+    // Consumer state: the chunk being read line by line.
+    private var held: Int? = nil
+    private var pos = 0
+
+    public init(_ source: ByteSource, chunkSize: Int = 4 << 20, depth: Int = 4, threaded: Bool = Parallel.threads > 1) {
+        self.source = source
+        self.chunkSize = max(chunkSize, 2)
+        self.threaded = threaded
+        let n = max(depth, 2)
+        nBufs = n
+        bufs = .allocate(capacity: n)
+        for i in 0..<n { (bufs + i).initialize(to: .allocate(byteCount: self.chunkSize + 1, alignment: 64)) }
+        lens = .allocate(capacity: n)
+        lens.initialize(repeating: 0, count: n)
+        free = Array(0..<n)
+    }
+
+    public convenience init(path: String) throws { self.init(try ByteSource(path: path)) }
+
+    deinit {
+        for i in 0..<nBufs { bufs[i].deallocate() }
+        bufs.deallocate(); lens.deallocate()
+    }
+
+    /// Stops the reading thread; chunks not yet taken are dropped.
+    public func close() {
+        cond.lock(); stopped = true; cond.broadcast(); cond.unlock()
+    }
+
+    /// The next chunk of whole lines (the rest of the chunk `next()` was reading, if any), valid until the next call
+    /// of `nextChunk` or `next`; nil at end of input.
+    public func nextChunk() throws -> UnsafeBufferPointer<UInt8>? {
+        if let h = held, pos < lens[h] {
+            let p = bufs[h].baseAddress!.assumingMemoryBound(to: UInt8.self)
+            let out = UnsafeBufferPointer(start: p + pos, count: lens[h] - pos)
+            pos = lens[h]
+            return out
+        }
+        guard let h = try take() else { return nil }
+        pos = lens[h]
+        return UnsafeBufferPointer(start: bufs[h].baseAddress!.assumingMemoryBound(to: UInt8.self), count: lens[h])
+    }
+
+    /// The next line without its terminator (`\n` or `\r\n`), or nil at end of input.
+    public func next() throws -> UnsafeBufferPointer<UInt8>? {
+        while true {
+            if let h = held, pos < lens[h] {
+                let base = bufs[h].baseAddress!.assumingMemoryBound(to: UInt8.self)
+                let nl = memchr(base + pos, 0x0a, lens[h] - pos)!.assumingMemoryBound(to: UInt8.self)  // chunks end in \n
+                var len = nl - (base + pos)
+                if len > 0 && base[pos + len - 1] == 0x0d { len -= 1 }
+                let line = UnsafeBufferPointer(start: base + pos, count: len)
+                pos = nl - base + 1
+                lineNumber += 1
+                return line
+            }
+            guard let h = try take() else { return nil }
+            pos = 0
+            _ = h
+        }
+    }
+
+    /// Gives back the held chunk and waits for the next one; nil at end of input.
+    private func take() throws -> Int? {
+        if !threaded {
+            if let h = held { free.append(h); held = nil }
+            if producerDone { return nil }
+            try produceOne()
+            guard !ready.isEmpty else { return nil }
+            held = ready.removeFirst()
+            return held
+        }
+        cond.lock()
+        defer { cond.unlock() }
+        if let h = held { free.append(h); held = nil; cond.broadcast() }
+        if !started {
+            started = true
+            let t = Thread { [self] in self.produceLoop() }
+            t.stackSize = 1 << 20
+            t.start()
+        }
+        while ready.isEmpty && !producerDone { cond.wait() }
+        if !ready.isEmpty { held = ready.removeFirst(); return held }
+        if let e = producerError { producerError = nil; throw e }
+        return nil
+    }
+
+    private func produceLoop() {
+        while true {
+            cond.lock()
+            while free.isEmpty && !stopped { cond.wait() }
+            if stopped { producerDone = true; cond.broadcast(); cond.unlock(); return }
+            let b = free.removeLast()
+            cond.unlock()
+            do {
+                let n = try fill(b)
+                cond.lock()
+                if n > 0 { lens[b] = n; ready.append(b) } else { free.append(b) }
+                if sourceEOF { producerDone = true }
+                cond.broadcast()
+                let done = producerDone
+                cond.unlock()
+                if done { return }
+            } catch {
+                cond.lock()
+                free.append(b)
+                producerError = error; producerDone = true
+                cond.broadcast(); cond.unlock()
+                return
+            }
+        }
+    }
+
+    /// Unthreaded: fills one buffer into `ready`, or marks the end.
+    private func produceOne() throws {
+        while ready.isEmpty && !producerDone {
+            let b = free.removeLast()
+            let n: Int
+            do { n = try fill(b) } catch { free.append(b); producerDone = true; throw error }
+            if n > 0 { lens[b] = n; ready.append(b) } else { free.append(b) }
+            if sourceEOF { producerDone = true }
+        }
+    }
+
+    /// Fills buffer `b` with the carried partial line and new bytes up to its last newline; returns its length
+    /// (0 at the end of input). Grows the buffer for a line longer than it.
+    private func fill(_ b: Int) throws -> Int {
+        var buf = bufs[b]
+        var len = carry.count
+        carry.withUnsafeBytes { c in if c.count > 0 { buf.baseAddress!.copyMemory(from: c.baseAddress!, byteCount: c.count) } }
+        carry.removeAll(keepingCapacity: true)
+        let base = { (buf: UnsafeMutableRawBufferPointer) in buf.baseAddress!.assumingMemoryBound(to: UInt8.self) }
+        var scanned = 0                         // bytes known to hold no newline (a long line)
+        while true {
+            while len < buf.count - 1 && !sourceEOF {
+                let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buf[len..<(buf.count - 1)]))
+                if n == 0 { sourceEOF = true } else { len += n }
+            }
+            if sourceEOF {
+                if len > 0 && base(buf)[len - 1] != 0x0a { base(buf)[len] = 0x0a; len += 1 }   // the spare byte
+                return len
+            }
+            var i = len - 1
+            let p = base(buf)
+            while i >= scanned && p[i] != 0x0a { i -= 1 }
+            if i >= scanned {
+                carry.append(contentsOf: UnsafeBufferPointer(start: p + i + 1, count: len - i - 1))
+                return i + 1
+            }
+            // No newline in a full buffer: double it and read on.
+            scanned = len
+            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: (buf.count - 1) * 2 + 1, alignment: 64)
+            bigger.baseAddress!.copyMemory(from: buf.baseAddress!, byteCount: len)
+            buf.deallocate()
+            buf = bigger
+            bufs[b] = bigger
+        }
+    }
+}

@@ -41,7 +41,7 @@ public struct MatrixMarketExpectedShape {
 /// not grouped by cell (10x writes them grouped); never a dense matrix.
 public enum MatrixMarket {
     /// Reads the banner, comments and size line; leaves `reader` positioned at the first entry.
-    public static func readHeader(_ r: LineReader) throws -> MatrixMarketHeader {
+    public static func readHeader<R: LineSource>(_ r: R) throws -> MatrixMarketHeader {
         let name = r.name
         guard let first = try r.next() else {
             throw PVError.badInput(file: name, "empty file, expected a Matrix Market banner '%%MatrixMarket matrix coordinate integer general'")
@@ -107,7 +107,9 @@ public enum MatrixMarket {
     /// entries or more.
     public static func readCellsByGenes(path: String, expect: MatrixMarketExpectedShape? = nil,
                                         allowPattern: Bool = true, progress: Bool = false) throws -> (MatrixMarketHeader, CSRMatrix) {
-        let r = try LineReader(path: path)
+        // Gunzipped on a second thread while this one parses (the inflate is most of the reading time).
+        let r = try LineChunks(path: path)
+        defer { r.close() }
         let h = try readHeader(r)
         if h.field == .pattern && !allowPattern {
             throw PVError.badInput(file: r.name, line: 1, "a 'pattern' matrix holds no counts; an integer or real count matrix is needed")
@@ -139,64 +141,122 @@ public enum MatrixMarket {
 
     // MARK: coordinate
 
-    private static func readCoordinate(_ r: LineReader, _ h: MatrixMarketHeader, progress: Progress?, path: String) throws -> CSRMatrix {
+    private static func readCoordinate(_ r: LineChunks, _ h: MatrixMarketHeader, progress: Progress?, path: String) throws -> CSRMatrix {
         let name = r.name
         let nGenes = h.rows, nCells = h.cols
         let cap = min(h.entries, 1 << 28)
         var genes = [Int32](); genes.reserveCapacity(cap)
         var vals = [Float](); vals.reserveCapacity(cap)
         var cellsArr: [Int32]? = nil            // only materialised once entries are seen out of cell order
-        var counts = [Int](repeating: 0, count: nCells + 1)
-        var lastCell = -1
+        let cp = UnsafeMutablePointer<Int>.allocate(capacity: nCells + 1)   // entries per cell, at [cell + 1]
+        cp.initialize(repeating: 0, count: nCells + 1)
+        defer { cp.deallocate() }
+        // Entries are staged in small blocks (cache-resident) and appended to the arrays a block at a time.
+        let block = 1 << 16
+        let sg = UnsafeMutablePointer<Int32>.allocate(capacity: block), sc = UnsafeMutablePointer<Int32>.allocate(capacity: block)
+        let sv = UnsafeMutablePointer<Float>.allocate(capacity: block)
+        defer { sg.deallocate(); sc.deallocate(); sv.deallocate() }
+        var ns = 0
+        var lastCell = -1, lastGene = -1
+        var rowsSorted = true                   // genes ascending within each cell so far (10x writes them so)
         var seen = 0
         var zeros = 0
         let want = h.field == .pattern ? 2 : 3
         let isInt = h.field == .integer
-        var tick = 0
-        while let line = try r.next() {
-            var t = Tokens(line)
-            guard let gTok = t.next() else { continue }                 // blank line
-            if gTok.first == UInt8(ascii: "%") { continue }            // stray comment
-            guard let cTok = t.next() else {
-                throw PVError.badInput(file: name, line: r.lineNumber, "expected \(want) fields 'row column\(want == 3 ? " value" : "")', found 1")
-            }
-            let vTok = want == 3 ? t.next() : nil
-            if want == 3 && vTok == nil {
-                throw PVError.badInput(file: name, line: r.lineNumber, "expected 3 fields 'row column value', found 2")
-            }
-            if t.next() != nil {
-                throw PVError.badInput(file: name, line: r.lineNumber,
-                                       "expected \(want) fields 'row column\(want == 3 ? " value" : "")', found more")
-            }
-            let g = try index(gTok, limit: nGenes, what: "row", dim: "rows", r)
-            let c = try index(cTok, limit: nCells, what: "column", dim: "columns", r)
-            var v: Float = 1
-            if let vTok { v = try value(vTok, integer: isInt, r) }
-            if seen == h.entries {
-                throw PVError.badInput(file: name, line: r.lineNumber, "more entries than the \(h.entries) declared in the size line (line \(h.sizeLine))")
-            }
-            if v == 0 { zeros += 1 }
-            if cellsArr == nil && c < lastCell {
-                // Entries out of cell order: rebuild the cell of every entry so far (they were sorted) and keep going.
-                var arr = [Int32](); arr.reserveCapacity(cap)
-                for cell in 0..<nCells where counts[cell + 1] > 0 {
-                    arr.append(contentsOf: repeatElement(Int32(cell), count: counts[cell + 1]))
+        let entries = h.entries
+        var line = r.lineNumber
+        while let chunk = try r.nextChunk() {
+            var p = chunk.baseAddress!
+            let end = p + chunk.count
+            while p < end {
+                var g = 0, c = 0
+                var v: Float = 1
+                // Fast path: "ROW COL VALUE\n" (or "ROW COL\n" for pattern), unsigned decimal integers of at most 9
+                // digits separated by single spaces, indices in range. Every chunk ends with a newline, so the
+                // digit loops stop inside it. Anything else takes the general path below, which validates and
+                // reports errors with the line number.
+                var q = p
+                var fast = false
+                var d = Int(q.pointee) &- 48
+                if UInt(bitPattern: d) < 10 {
+                    var n = 0
+                    repeat { g = g &* 10 &+ d; q += 1; n += 1; d = Int(q.pointee) &- 48 } while UInt(bitPattern: d) < 10
+                    if n <= 9 && q.pointee == 32 {
+                        q += 1; d = Int(q.pointee) &- 48; n = 0
+                        while UInt(bitPattern: d) < 10 { c = c &* 10 &+ d; q += 1; n += 1; d = Int(q.pointee) &- 48 }
+                        if n >= 1 && n <= 9 {
+                            if want == 2 {
+                                fast = q.pointee == 10
+                            } else if q.pointee == 32 {
+                                q += 1; d = Int(q.pointee) &- 48; n = 0
+                                var u = 0
+                                while UInt(bitPattern: d) < 10 { u = u &* 10 &+ d; q += 1; n += 1; d = Int(q.pointee) &- 48 }
+                                fast = n >= 1 && n <= 9 && q.pointee == 10
+                                v = Float(u)
+                            }
+                        }
+                    }
                 }
-                cellsArr = arr
+                if fast && g >= 1 && g <= nGenes && c >= 1 && c <= nCells {
+                    g -= 1; c -= 1
+                    line += 1
+                    p = q + 1
+                } else {
+                    let nl = UnsafePointer(memchr(p, 0x0a, end - p)!.assumingMemoryBound(to: UInt8.self))
+                    var l = UnsafeBufferPointer(start: p, count: nl - p)
+                    if l.count > 0 && l[l.count - 1] == 0x0d { l = UnsafeBufferPointer(rebasing: l.dropLast()) }
+                    p = nl + 1
+                    line += 1
+                    r.lineNumber = line
+                    var t = Tokens(l)
+                    guard let gTok = t.next() else { continue }                 // blank line
+                    if gTok.first == UInt8(ascii: "%") { continue }            // stray comment
+                    guard let cTok = t.next() else {
+                        throw PVError.badInput(file: name, line: line, "expected \(want) fields 'row column\(want == 3 ? " value" : "")', found 1")
+                    }
+                    let vTok = want == 3 ? t.next() : nil
+                    if want == 3 && vTok == nil {
+                        throw PVError.badInput(file: name, line: line, "expected 3 fields 'row column value', found 2")
+                    }
+                    if t.next() != nil {
+                        throw PVError.badInput(file: name, line: line,
+                                               "expected \(want) fields 'row column\(want == 3 ? " value" : "")', found more")
+                    }
+                    g = try index(gTok, limit: nGenes, what: "row", dim: "rows", r)
+                    c = try index(cTok, limit: nCells, what: "column", dim: "columns", r)
+                    v = 1
+                    if let vTok { v = try value(vTok, integer: isInt, r) }
+                }
+                if seen == entries {
+                    throw PVError.badInput(file: name, line: line, "more entries than the \(entries) declared in the size line (line \(h.sizeLine))")
+                }
+                if v == 0 { zeros += 1 }
+                if c == lastCell {
+                    if g <= lastGene { rowsSorted = false }
+                } else if c < lastCell && cellsArr == nil {
+                    // Entries out of cell order: rebuild the cell of every entry so far (they were sorted) and keep going.
+                    flushStaged(&genes, &vals, &cellsArr, sg, sv, sc, &ns, progress)
+                    var arr = [Int32](); arr.reserveCapacity(cap)
+                    for cell in 0..<nCells where cp[cell + 1] > 0 {
+                        arr.append(contentsOf: repeatElement(Int32(cell), count: cp[cell + 1]))
+                    }
+                    cellsArr = arr
+                }
+                lastCell = c; lastGene = g
+                cp[c + 1] += 1
+                sg[ns] = Int32(truncatingIfNeeded: g); sc[ns] = Int32(truncatingIfNeeded: c); sv[ns] = v
+                ns += 1
+                seen += 1
+                if ns == block { flushStaged(&genes, &vals, &cellsArr, sg, sv, sc, &ns, progress) }
             }
-            lastCell = c
-            counts[c + 1] += 1
-            genes.append(Int32(g)); vals.append(v)
-            cellsArr?.append(Int32(c))
-            seen += 1
-            tick += 1
-            if tick == 1 << 16, let progress { progress.advance(tick); tick = 0 }
         }
-        if let progress, tick > 0 { progress.advance(tick) }
+        flushStaged(&genes, &vals, &cellsArr, sg, sv, sc, &ns, progress)
+        r.lineNumber = line
         if seen < h.entries {
             throw PVError.badInput(file: name, line: r.lineNumber,
                                    "file ends after \(seen) of the \(h.entries) entries declared in the size line (line \(h.sizeLine)): truncated?")
         }
+        var counts = Array(UnsafeBufferPointer(start: cp, count: nCells + 1))
         for i in 0..<nCells { counts[i + 1] += counts[i] }
         var m: CSRMatrix
         if let cells = cellsArr {
@@ -214,7 +274,8 @@ public enum MatrixMarket {
             m = CSRMatrix(rows: nCells, cols: nGenes, rowPtr: counts, colIdx: genes, values: vals)
             genes = []; vals = []
         }
-        if let (g, c) = sortRowsFindDuplicate(&m) {
+        // Rows need sorting (and a duplicate search) unless the file gave each cell's genes ascending, in one run.
+        if (cellsArr != nil || !rowsSorted), let (g, c) = sortRowsFindDuplicate(&m) {
             if path == "-" { throw PVError.badInput(file: name, "duplicate entry for row \(g + 1), column \(c + 1)") }
             let lines = try duplicateLines(path: path, gene: g, cell: c)
             throw PVError.badInput(file: name, line: lines.1,
@@ -222,6 +283,19 @@ public enum MatrixMarket {
         }
         if zeros > 0 { m.dropZeros() }
         return m
+    }
+
+    /// Moves the staged entries onto the end of the arrays (and their cells, once entries came out of cell order).
+    @inline(never)
+    private static func flushStaged(_ genes: inout [Int32], _ vals: inout [Float], _ cells: inout [Int32]?,
+                                    _ sg: UnsafeMutablePointer<Int32>, _ sv: UnsafeMutablePointer<Float>,
+                                    _ sc: UnsafeMutablePointer<Int32>, _ ns: inout Int, _ progress: Progress?) {
+        if ns == 0 { return }
+        genes.append(contentsOf: UnsafeBufferPointer(start: sg, count: ns))
+        vals.append(contentsOf: UnsafeBufferPointer(start: sv, count: ns))
+        cells?.append(contentsOf: UnsafeBufferPointer(start: sc, count: ns))
+        progress?.advance(ns)
+        ns = 0
     }
 
     /// Sorts each row's columns ascending (in place, only rows not yet sorted); returns the first duplicate (gene, cell).
@@ -276,7 +350,7 @@ public enum MatrixMarket {
 
     // MARK: array
 
-    private static func readArray(_ r: LineReader, _ h: MatrixMarketHeader, progress: Progress?) throws -> CSRMatrix {
+    private static func readArray<R: LineSource>(_ r: R, _ h: MatrixMarketHeader, progress: Progress?) throws -> CSRMatrix {
         let name = r.name
         let nGenes = h.rows, nCells = h.cols
         var ptr = [Int](repeating: 0, count: nCells + 1)
@@ -312,7 +386,7 @@ public enum MatrixMarket {
     // MARK: tokens and numbers
 
     @inline(__always)
-    static func index(_ tok: UnsafeBufferPointer<UInt8>, limit: Int, what: String, dim: String, _ r: LineReader) throws -> Int {
+    static func index<R: LineSource>(_ tok: UnsafeBufferPointer<UInt8>, limit: Int, what: String, dim: String, _ r: R) throws -> Int {
         guard let v = parseUInt(tok) else {
             throw PVError.badInput(file: r.name, line: r.lineNumber, "\(what) index '\(text(tok))' is not a positive integer")
         }
@@ -322,7 +396,7 @@ public enum MatrixMarket {
     }
 
     @inline(__always)
-    static func value(_ tok: UnsafeBufferPointer<UInt8>, integer: Bool, _ r: LineReader) throws -> Float {
+    static func value<R: LineSource>(_ tok: UnsafeBufferPointer<UInt8>, integer: Bool, _ r: R) throws -> Float {
         if let u = parseUInt(tok) { return Float(u) }
         if integer {
             if tok.first == UInt8(ascii: "-"), let u = parseUInt(UnsafeBufferPointer(rebasing: tok.dropFirst())) {

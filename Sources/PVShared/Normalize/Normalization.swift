@@ -115,4 +115,125 @@ public enum Normalization {
         }
         return (mean, variance)
     }
+
+    /// Per-gene mean and unbiased variance of `transform(log1p(x / sf))`: the same numbers, bit for bit, as
+    /// `normalizeLog1p` followed by `geneMeanVar(_:transform:)` (same partition, same order of additions), without
+    /// writing the normalised values back (the counts stay as read, so no copy of them is made). Small integer
+    /// counts, almost all of a count matrix, take log1p and the transform from a per-cell table (`CellLogTable`)
+    /// instead of libm: one call per distinct count of a cell instead of two per stored value.
+    public static func logNormMeanVar(_ m: CSRMatrix, sizeFactors: [Float], expm1Transform: Bool) -> (mean: [Double], variance: [Double]) {
+        precondition(sizeFactors.count == m.rows)
+        let t = max(1, min(16, m.rows / 256))
+        var sums = [[Double]](repeating: [], count: t)
+        var sqs = [[Double]](repeating: [], count: t)
+        let lock = NSLock()
+        let chunk = (m.rows + t - 1) / t
+        Parallel.chunks(t) { parts in
+            var s = [Double](repeating: 0, count: m.cols)
+            var q = [Double](repeating: 0, count: m.cols)
+            let table = CellLogTable(expm1: expm1Transform)
+            for i in parts {
+                let lo = min(m.rows, i * chunk), hi = min(m.rows, lo + chunk)
+                if i != parts.lowerBound {
+                    s.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                    q.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                }
+                m.colIdx.withUnsafeBufferPointer { ci in
+                    m.values.withUnsafeBufferPointer { vs in
+                        s.withUnsafeMutableBufferPointer { sp in
+                            q.withUnsafeMutableBufferPointer { qp in
+                                for r in lo..<hi {
+                                    table.startCell(sizeFactors[r])
+                                    for k in m.rowPtr[r]..<m.rowPtr[r + 1] {
+                                        let x = table.transformed(vs[k])
+                                        let g = Int(ci[k])
+                                        sp[g] += Double(x)
+                                        qp[g] += Double(x * x)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                lock.lock(); sums[i] = s; sqs[i] = q; lock.unlock()
+            }
+        }
+        let n = Double(m.rows)
+        var mean = [Double](repeating: 0, count: m.cols)
+        var variance = [Double](repeating: 0, count: m.cols)
+        for g in 0..<m.cols {
+            var s = 0.0, q = 0.0
+            for i in 0..<t { s += sums[i][g]; q += sqs[i][g] }
+            mean[g] = s / n
+            var v = q / n - (s / n) * (s / n)
+            if m.rows != 1 { v *= n / (n - 1) }
+            variance[g] = v
+        }
+        return (mean, variance)
+    }
+}
+
+/// `log1p(x / sf)` (and optionally `expm1` of that) for the stored values of one cell at a time, as
+/// `Normalization.normalizeLog1p` computes them (float32, a size factor of 0 read as 1), remembered per small integer
+/// count: the value for count k is computed by libm the first time the cell shows k and looked up after that, which
+/// gives the same float as calling libm every time. Non-integer and large values go to libm directly.
+/// One per thread (it is scratch memory, not shared).
+public final class CellLogTable {
+    static let size = 256
+    private let logs: UnsafeMutablePointer<Float>      // log1p(k / sf)
+    private let outs: UnsafeMutablePointer<Float>      // the transform of logs[k]
+    private let stamp: UnsafeMutablePointer<Int>       // cell number for which logs[k], outs[k] hold
+    private let expm1: Bool
+    private var cell = 0
+    private var sf: Float = 1
+
+    /// `expm1: true` makes `transformed` return expm1(log1p(x / sf)) (seurat's statistics), false log1p(x / sf).
+    public init(expm1: Bool) {
+        self.expm1 = expm1
+        logs = .allocate(capacity: Self.size); outs = .allocate(capacity: Self.size)
+        stamp = .allocate(capacity: Self.size)
+        stamp.initialize(repeating: 0, count: Self.size)
+    }
+
+    deinit { logs.deallocate(); outs.deallocate(); stamp.deallocate() }
+
+    /// Starts a new cell with this size factor (0, an empty cell, counts as 1).
+    @inline(__always)
+    public func startCell(_ sizeFactor: Float) {
+        cell += 1
+        sf = sizeFactor == 0 ? 1 : sizeFactor
+    }
+
+    @inline(__always)
+    private func slot(_ x: Float) -> Int {
+        if x < Float(Self.size) && x >= 0 {
+            let k = Int(x)
+            if Float(k) == x {
+                if stamp[k] != cell {
+                    let y = Foundation.log1p(x / sf)
+                    logs[k] = y
+                    outs[k] = expm1 ? Foundation.expm1(y) : y
+                    stamp[k] = cell
+                }
+                return k
+            }
+        }
+        return -1
+    }
+
+    /// log1p(x / sf) of the current cell.
+    @inline(__always)
+    public func log1p(_ x: Float) -> Float {
+        let k = slot(x)
+        return k >= 0 ? logs[k] : Foundation.log1p(x / sf)
+    }
+
+    /// The transform chosen at init of log1p(x / sf).
+    @inline(__always)
+    public func transformed(_ x: Float) -> Float {
+        let k = slot(x)
+        if k >= 0 { return outs[k] }
+        let y = Foundation.log1p(x / sf)
+        return expm1 ? Foundation.expm1(y) : y
+    }
 }

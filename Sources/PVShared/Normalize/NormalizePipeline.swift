@@ -118,12 +118,10 @@ public enum NormalizePipeline {
         let sf = Normalization.sizeFactors(totals: totals, target: target)
         let empty = sf.filter { $0 == 0 }.count
         if empty > 0 { warn("\(empty) cells have zero counts (kept, all zero)") }
-        Normalization.normalizeLog1p(&x, sizeFactors: sf)
 
-        // Gene statistics and highly variable genes over the genes that passed the filters.
-        let (rawMean, rawVar) = cfg.flavor == .seurat
-            ? Normalization.geneMeanVar(x, transform: { Foundation.expm1($0) })
-            : Normalization.geneMeanVar(x, transform: { $0 })
+        // Gene statistics of the log-normalised values (log1p(x / sf), computed on the fly; x keeps the counts) and
+        // highly variable genes over the genes that passed the filters.
+        let (rawMean, rawVar) = Normalization.logNormMeanVar(x, sizeFactors: sf, expm1Transform: cfg.flavor == .seurat)
         let (means, disps) = HVG.meansAndDispersions(mean: rawMean, variance: rawVar, flavor: cfg.flavor)
         let uIdx = (0..<features.count).filter { universe[$0] }
         let res = HVG.select(means: uIdx.map { means[$0] }, dispersions: uIdx.map { disps[$0] },
@@ -156,7 +154,7 @@ public enum NormalizePipeline {
         let exprOut = try OutputFile((cfg.outDir as NSString).appendingPathComponent("expr.npy"))
         let genesOut = try OutputFile((cfg.outDir as NSString).appendingPathComponent("genes.tsv"))
         let obsOut = try OutputFile((cfg.outDir as NSString).appendingPathComponent("obs.tsv"))
-        try writeExpr(x, kept: kept, to: exprOut)
+        try writeExpr(x, sizeFactors: sf, kept: kept, to: exprOut)
 
         var gs = provenanceLines().joined(separator: "\n") + "\n"
         gs += "gene_id\tsymbol\tmean\tdispersion\thighly_variable\tdispersion_norm\n"
@@ -184,33 +182,106 @@ public enum NormalizePipeline {
 
     static func fmt(_ d: Double) -> String { d.isNaN ? "nan" : "\(d)" }
 
-    /// Writes the kept columns of `x` as a dense cells x genes float32 `.npy`, a block of rows at a time.
-    static func writeExpr(_ x: CSRMatrix, kept: [Int], to out: OutputFile) throws {
+    /// Writes log1p(x / sf) of the kept columns of the counts `x` as a dense cells x genes float32 `.npy`, a block of
+    /// rows at a time: the blocks are filled in parallel while the previous one is written on another thread.
+    static func writeExpr(_ x: CSRMatrix, sizeFactors: [Float], kept: [Int], to out: OutputFile) throws {
         try out.write(NPYHeader(dtype: .float32, shape: [x.rows, kept.count]).encoded())
         var col = [Int32](repeating: -1, count: x.cols)
         for (j, g) in kept.enumerated() { col[g] = Int32(j) }
         let w = kept.count
-        let block = max(1, min(x.rows, (64 << 20) / max(1, w * 4)))
-        var buf = [Float](repeating: 0, count: block * w)
-        var r0 = 0
+        let block = max(1, min(x.rows, (32 << 20) / max(1, w * 4)))
+        let bufs = (0..<2).map { _ in UnsafeMutableBufferPointer<Float>.allocate(capacity: block * w) }
+        defer { for b in bufs { b.deallocate() } }
+        let writer = BlockWriter(out)
+        defer { writer.finish() }
+        var r0 = 0, which = 0
         while r0 < x.rows {
             let nr = min(block, x.rows - r0)
-            buf.withUnsafeMutableBufferPointer { bp in
-                let b = bp
-                Parallel.chunks(nr, minChunk: 256) { range in
-                    for i in range {
-                        let row = b.baseAddress! + i * w
-                        row.update(repeating: 0, count: w)
-                        let r = r0 + i
-                        for k in x.rowPtr[r]..<x.rowPtr[r + 1] {
-                            let c = col[Int(x.colIdx[k])]
-                            if c >= 0 { row[Int(c)] = x.values[k] }
+            let b = bufs[which]
+            x.colIdx.withUnsafeBufferPointer { ci in
+                x.values.withUnsafeBufferPointer { vs in
+                    col.withUnsafeBufferPointer { cp in
+                        Parallel.chunks(nr, minChunk: 256) { range in
+                            let table = CellLogTable(expm1: false)
+                            for i in range {
+                                let row = b.baseAddress! + i * w
+                                row.update(repeating: 0, count: w)
+                                let r = r0 + i
+                                table.startCell(sizeFactors[r])
+                                for k in x.rowPtr[r]..<x.rowPtr[r + 1] {
+                                    let c = cp[Int(ci[k])]
+                                    if c >= 0 { row[Int(c)] = table.log1p(vs[k]) }
+                                }
+                            }
                         }
                     }
                 }
             }
-            try buf.withUnsafeBytes { try out.write(UnsafeRawBufferPointer(rebasing: $0[0..<(nr * w * 4)])) }
+            // Returns once the other buffer is written, so it is free to be filled next.
+            try writer.write(UnsafeRawBufferPointer(start: b.baseAddress!, count: nr * w * 4))
             r0 += nr
+            which ^= 1
+        }
+        try writer.waitIdle()
+    }
+}
+
+/// Writes one buffer at a time to an OutputFile on a second thread, so the next buffer can be filled meanwhile.
+/// With one thread allowed (`Parallel.threads == 1`) it writes on the caller's thread.
+final class BlockWriter: @unchecked Sendable {
+    private let out: OutputFile
+    private let cond = NSCondition()
+    private var pending: UnsafeRawBufferPointer? = nil
+    private var busy = false
+    private var closed = false
+    private var error: Error? = nil
+    private var started = false
+    private let threaded = Parallel.threads > 1
+
+    init(_ out: OutputFile) { self.out = out }
+
+    /// Hands `buf` to the writer (after the previous one is written); `buf` must stay valid until `waitIdle`.
+    func write(_ buf: UnsafeRawBufferPointer) throws {
+        if !threaded { try out.write(buf); return }
+        try waitIdle()
+        cond.lock()
+        if !started {
+            started = true
+            let t = Thread { [self] in self.loop() }
+            t.start()
+        }
+        pending = buf; busy = true
+        cond.broadcast(); cond.unlock()
+    }
+
+    /// Waits until the last buffer handed over is written; rethrows its write error.
+    func waitIdle() throws {
+        cond.lock(); defer { cond.unlock() }
+        while busy { cond.wait() }
+        if let e = error { error = nil; throw e }
+    }
+
+    /// Stops the writing thread (after the buffer it is writing, if any).
+    func finish() {
+        cond.lock()
+        while busy { cond.wait() }
+        closed = true; cond.broadcast(); cond.unlock()
+    }
+
+    private func loop() {
+        while true {
+            cond.lock()
+            while pending == nil && !closed { cond.wait() }
+            if closed { cond.unlock(); return }
+            let buf = pending!
+            pending = nil
+            cond.unlock()
+            var err: Error? = nil
+            do { try out.write(buf) } catch { err = error }
+            cond.lock()
+            if let err { error = err }
+            busy = false
+            cond.broadcast(); cond.unlock()
         }
     }
 }
