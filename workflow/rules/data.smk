@@ -42,7 +42,7 @@ rule simulate:
         mem_mb=1000,
         runtime=10,
     shell:
-        "{params.tool} --threads {threads} {params.opts} --out {params.out} 2> {log}"
+        LOG_HEAD + "{params.tool} --threads {threads} {params.opts} --out {params.out} 2>> {log}"
 
 
 rule normalize:
@@ -64,8 +64,8 @@ rule normalize:
         mem_mb=mem(1000, 40),
         runtime=runtime(10, 0.5),
     shell:
-        "{params.tool} --threads {threads} {params.opts} --labels {input.labels} --out {params.out} {params.tenx}"
-        " 2> {log}"
+        LOG_HEAD + "{params.tool} --threads {threads} {params.opts} --labels {input.labels} --out {params.out} {params.tenx}"
+        " 2>> {log}"
 
 
 rule split:
@@ -83,4 +83,4 @@ rule split:
         mem_mb=mem(500, 10),
         runtime=10,
     shell:
-        "{params.tool} --threads {threads} {params.opts} --out {output} {input} 2> {log}"
+        LOG_HEAD + "{params.tool} --threads {threads} {params.opts} --out {output} {input} 2>> {log}"

@@ -21,8 +21,8 @@ rule train:
             float(MODELS[wc.model].get("runtime", 60)) * attempt * RUNTIME_FACTOR
         ),
     shell:
-        "{params.tool} --threads {threads} --seed {wildcards.seed} {params.opts} --out {output}"
-        " {input.expr} {input.split} 2> {log}"
+        LOG_HEAD + "{params.tool} --threads {threads} --seed {wildcards.seed} {params.opts} --out {output}"
+        " {input.expr} {input.split} 2>> {log}"
 
 
 rule train_baseline:
@@ -41,7 +41,7 @@ rule train_baseline:
         mem_mb=mem(500, 3),
         runtime=runtime(10, 0.1),
     shell:
-        "{params.tool} --threads {threads} {params.opts} --out {output} {input.expr} {input.split} 2> {log}"
+        LOG_HEAD + "{params.tool} --threads {threads} {params.opts} --out {output} {input.expr} {input.split} 2>> {log}"
 
 
 PREDICT_RESOURCES = dict(
@@ -68,8 +68,8 @@ rule predict:
     resources:
         **PREDICT_RESOURCES,
     shell:
-        "{params.tool} --threads {threads} {params.opts} --out {params.out} {input.model} {input.expr} {input.split}"
-        " 2> {log}"
+        LOG_HEAD + "{params.tool} --threads {threads} {params.opts} --out {params.out} {input.model} {input.expr} {input.split}"
+        " 2>> {log}"
 
 
 rule predict_baseline:
@@ -89,5 +89,5 @@ rule predict_baseline:
     resources:
         **PREDICT_RESOURCES,
     shell:
-        "{params.tool} --threads {threads} {params.opts} --out {params.out} {input.model} {input.expr} {input.split}"
-        " 2> {log}"
+        LOG_HEAD + "{params.tool} --threads {threads} {params.opts} --out {params.out} {input.model} {input.expr} {input.split}"
+        " 2>> {log}"

@@ -64,5 +64,5 @@ rule score:
     shell:
         # the summary (stdout) is written beside the tables; all three are Snakemake outputs, so a failure
         # leaves none of them
-        "{params.tool} --threads {threads} {params.opts} --out {output.tsv} --json {output.json} {params.preds}"
-        " {input.expr} {input.split} > {output.summary} 2> {log}"
+        LOG_HEAD + "{params.tool} --threads {threads} {params.opts} --out {output.tsv} --json {output.json} {params.preds}"
+        " {input.expr} {input.split} > {output.summary} 2>> {log}"
