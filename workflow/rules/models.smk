@@ -14,8 +14,8 @@ rule train:
         tool=tool("pv-train"),
     threads: THREADS
     resources:
-        # expr.npy is memory-mapped and its training cells copied once; activations, weights, gradients and
-        # Adam moments are ~4 x (2 x genes x hidden) floats: 3 x expr.npy + 1 GB covers both
+        # expr.npy is memory-mapped and its training cells gathered (measured 1.5 x expr.npy); weights, gradients
+        # and Adam moments are 4 x ~(2 x genes x hidden) floats (40 MB at 5,000 genes): 3 x expr.npy + 1 GB
         mem_mb=mem(1000, 3),
         runtime=lambda wc, input, attempt: int(
             float(MODELS[wc.model].get("runtime", 60)) * attempt * RUNTIME_FACTOR
@@ -39,15 +39,15 @@ rule train_baseline:
     threads: 1
     resources:
         mem_mb=mem(500, 3),
-        runtime=runtime(10, 0.1),
+        runtime=runtime(10, 0.01),
     shell:
         LOG_HEAD + "{params.tool} --threads {threads} {params.opts} --out {output} {input.expr} {input.split} 2>> {log}"
 
 
 PREDICT_RESOURCES = dict(
-    # expr.npy mapped, the predicted cells (at most as many as the truth's) written once: 2 x expr.npy + 1 GB
+    # expr.npy mapped and the predicted cells (as many as the truth's) held: 2 x the inputs + 1 GB (measured 1 x)
     mem_mb=mem(1000, 2),
-    runtime=runtime(10, 0.2),
+    runtime=runtime(10, 0.01),
 )
 
 
