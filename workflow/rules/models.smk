@@ -1,6 +1,12 @@
 # Training and prediction: every model configuration x seed, and every baseline, of every dataset.
 
 
+def checkpoint_opts(wc):
+    """--checkpoint-every N when the model configuration asks for checkpoints (key checkpoint_every, epochs)."""
+    n = MODELS[wc.model].get("checkpoint_every")
+    return f"--checkpoint-every {int(n)}" if n else ""
+
+
 rule train:
     input:
         expr=f"{RESULTS}/{{ds}}/expr.npy",
@@ -11,6 +17,11 @@ rule train:
         f"{RESULTS}/{{ds}}/logs/train-{{model}}-s{{seed}}.log",
     params:
         opts=lambda wc: opts(MODELS[wc.model], "train"),
+        every=checkpoint_opts,
+        # With checkpoint_every, pv-train writes to this file (not an output, so Snakemake keeps it when the job
+        # is killed, e.g. at the time limit), resumes from it when it exists, and it is renamed to the output
+        # when training finishes: a rerun (or --retries) continues where the killed job stopped.
+        ckpt=f"{RESULTS}/{{ds}}/checkpoints/model-{{model}}-s{{seed}}.npz",
         tool=tool("pv-train"),
     threads: THREADS
     resources:
@@ -21,8 +32,13 @@ rule train:
             float(MODELS[wc.model].get("runtime", 60)) * attempt * RUNTIME_FACTOR
         ),
     shell:
-        LOG_HEAD + "{params.tool} --threads {threads} --seed {wildcards.seed} {params.opts} --out {output}"
-        " {input.expr} {input.split} 2>> {log}"
+        LOG_HEAD + 'out={output}; resume=""; '
+        'if [ -n "{params.every}" ]; then out={params.ckpt}; mkdir -p "$(dirname {params.ckpt})"; '
+        '  if [ -s {params.ckpt} ]; then resume="--resume {params.ckpt}"; echo "# resuming from {params.ckpt}" >> {log}; fi; '
+        "fi; "
+        "{params.tool} --threads {threads} --seed {wildcards.seed} {params.opts} {params.every} $resume --out $out"
+        " {input.expr} {input.split} 2>> {log}; "
+        'if [ "$out" != {output} ]; then mv {params.ckpt} {output}; fi'
 
 
 rule train_baseline:
