@@ -4,6 +4,8 @@
 #   make DATA=path/to/10x OUT=results/x [LABELS=cells.tsv]   the pipeline on your own 10x folder (same as make run ...)
 #   make anndata                       AnnData zarr stores of a run: $(OUT)/expr.zarr and the cell-eval pair in $(OUT)/cell-eval
 #   make interop-deps                  anndata + cell-eval in .venv-interop (the interoperability tests use it), Chromium as root
+#   make workflow-deps                 Snakemake + its Slurm executor in .venv-smk (workflow/: the pipeline on a cluster)
+#   make test-cluster                  the Snakemake workflow through a real single-node Slurm started here (root)
 SHELL := /bin/bash
 SWIFT ?= swift
 BIN := .build/release
@@ -27,7 +29,7 @@ PVAE_PREDS = $(OUT)/pred-pvae/pred.npy $(foreach s,$(EXTRA_SEEDS),$(OUT)/pred-pv
 # Rank of the low-rank additive yardstick (baseline "additive-rank": pv-train --model additive --rank R).
 RANK ?= 5
 
-.PHONY: all build deps interop-deps test demo run anndata clean bench fidelity fidelity-quick
+.PHONY: all build deps interop-deps workflow-deps test test-cluster demo run anndata clean bench fidelity fidelity-quick
 # Keep every intermediate (models, predictions): users inspect them and reruns reuse them.
 .SECONDARY:
 # `make DATA=path/to/10x OUT=results/x` runs the whole pipeline on that folder; plain `make` only builds.
@@ -59,11 +61,24 @@ interop-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium not installed (needs root and apt-get); pv-report's render test will skip" >&2; fi
 
+# Snakemake and its Slurm executor in a git-ignored venv for workflow/ (README "Running on a cluster"). Pinned to the
+# versions `make test-cluster` tested; snakemake 9 needs Python 3.11+.
+SMK_VENV ?= .venv-smk
+SMK_PKGS := snakemake==9.27.1 snakemake-executor-plugin-slurm==2.8.0 snakemake-executor-plugin-slurm-jobstep==0.6.1
+workflow-deps:
+	@test -x $(SMK_VENV)/bin/python || python3 -m venv $(SMK_VENV)
+	@$(SMK_VENV)/bin/pip install -q $(SMK_PKGS)
+
 build: deps
 	$(SWIFT) build -c release
 
 test: build
 	$(SWIFT) test -c release --disable-swift-testing
+
+# The demo sweep of workflow/ through a real single-node Slurm (Tests/cluster/local-slurm.sh, as root), compared with a
+# local run of the same seeds, and a failing rule. Skips, saying why, when not root or without apt-get. About 3 min.
+test-cluster: build workflow-deps
+	SMK_VENV=$(SMK_VENV) bash Tests/cluster/test-cluster.sh
 
 # Benchmarks print ratios measured in one run (pv vs scanpy, pv vs OpenBLAS peak and PyTorch); see bench/*/README.md.
 bench: build

@@ -65,3 +65,8 @@ def mem(base, per_mb):
 def runtime(base, per_mb=0.0):
     """runtime (min) = (base + per_mb x input MB) x attempt x runtime_factor."""
     return lambda wildcards, input, attempt: int((base + per_mb * size_mb(input)) * attempt * RUNTIME_FACTOR) + 1
+
+
+# First line of every job's log: where it ran and, through Slurm, its job id (to find Slurm's own log and
+# accounting: sacct -j ID). The tool's stderr follows.
+LOG_HEAD = 'echo "# pv workflow job on $(hostname), slurm job ${{SLURM_JOB_ID:-none}}" > {log}; '

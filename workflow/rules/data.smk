@@ -40,9 +40,9 @@ rule simulate:
     threads: THREADS
     resources:
         mem_mb=1000,
-        runtime=10,
+        runtime=30,
     shell:
-        "{params.tool} --threads {threads} {params.opts} --out {params.out} 2> {log}"
+        LOG_HEAD + "{params.tool} --threads {threads} {params.opts} --out {params.out} 2>> {log}"
 
 
 rule normalize:
@@ -60,12 +60,13 @@ rule normalize:
         tool=tool("pv-normalize"),
     threads: THREADS
     resources:
-        # counts are read whole and densified: ~40 x the gzipped matrix, plus the dense output
-        mem_mb=mem(1000, 40),
-        runtime=runtime(10, 0.5),
+        # the counts are held as a sparse matrix (8-12 bytes per nonzero), the dense output written in blocks:
+        # ~6 x the gzipped matrix (measured 5.3 x; plain text matrices need less per MB)
+        mem_mb=mem(1000, 6),
+        runtime=runtime(10, 0.02),
     shell:
-        "{params.tool} --threads {threads} {params.opts} --labels {input.labels} --out {params.out} {params.tenx}"
-        " 2> {log}"
+        LOG_HEAD + "{params.tool} --threads {threads} {params.opts} --labels {input.labels} --out {params.out} {params.tenx}"
+        " 2>> {log}"
 
 
 rule split:
@@ -83,4 +84,4 @@ rule split:
         mem_mb=mem(500, 10),
         runtime=10,
     shell:
-        "{params.tool} --threads {threads} {params.opts} --out {output} {input} 2> {log}"
+        LOG_HEAD + "{params.tool} --threads {threads} {params.opts} --out {output} {input} 2>> {log}"
