@@ -1,5 +1,5 @@
-"""cell-eval on pv-export's pair against pv-score: per condition, cell-eval's pearson_delta and mse (and mae, when
-pv-score reports it) must equal pv-score's to 1e-5.
+"""cell-eval on pv-export's pair against pv-score: per condition, cell-eval's pearson_delta, mse and mae must equal
+pv-score's to 1e-5, and its discrimination_score_l1 pv-score's pds (when cell-eval's profile reports it).
 
 usage: celleval_compare.py [--cli] PAIR_DIR NAME scores.tsv CONTROL_LABEL WORK_DIR
   PAIR_DIR    pv-export --cell-eval's folder (real.zarr, NAME.zarr); scores.tsv: pv-score --out for prediction NAME.
@@ -40,10 +40,12 @@ pv = pd.read_csv(scores_path, sep="\t", comment="#")
 pv = pv[pv["prediction"] == name].set_index("condition")
 assert sorted(ce.index) == sorted(pv.index), f"conditions differ: cell-eval {sorted(ce.index)} pv-score {sorted(pv.index)}"
 worst = 0.0
-for metric in ["pearson_delta", "mse", "mae"]:
-    if metric not in pv.columns:
+# cell-eval's name -> pv-score's column (discrimination_score_l1 only when the profile computed it).
+for metric, pv_metric in [("pearson_delta", "pearson_delta"), ("mse", "mse"), ("mae", "mae"),
+                          ("discrimination_score_l1", "pds")]:
+    if pv_metric not in pv.columns or metric not in ce.columns:
         continue
-    c, p = ce.loc[pv.index, metric], pv[metric]
+    c, p = ce.loc[pv.index, metric], pv[pv_metric]
     # A correlation with a constant predicted change (the control baseline predicting exactly the control mean) is
     # undefined: scipy (cell-eval) says NaN, pv-score reports 0. Anything else must agree.
     undefined = c.isna()
