@@ -149,3 +149,30 @@ final class LineChunksTests: XCTestCase {
         XCTAssertEqual(m.values, [1, 3, 9, 2, 4])
     }
 }
+
+/// The per-cell totals the reader sums while parsing equal those summed after, when it returns them.
+final class ReadTotalsTests: XCTestCase {
+    func testReadTotalsEqualCellTotals() throws {
+        let dir = TestSupport.tempDir("totals")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = RNG(seed: 9)
+        var lines: [String] = []
+        for c in 1...120 { for g in 1...50 where rng.next() % 3 == 0 {
+            let v = rng.next() % 5 == 0 ? "\(Double(rng.next() % 10_000) / 7)" : "\(rng.next() % 40)"   // reals, zeros
+            lines.append("\(g) \(c) \(v)")
+        } }
+        let head = "%%MatrixMarket matrix coordinate real general\n50 120 \(lines.count)\n"
+        let sorted = FormatTest.write(head + lines.joined(separator: "\n") + "\n", "s.mtx", in: dir)
+        let (_, m, sums) = try MatrixMarket.readCellsByGenesWithTotals(path: sorted)
+        let want = Normalization.cellTotals(m)
+        XCTAssertEqual(sums?.totals.map(\.bitPattern), want.totals.map(\.bitPattern))
+        XCTAssertEqual(sums?.detected, want.detected)
+        // Entries out of cell order, or genes out of order in a cell: no totals from the reader.
+        var sh = lines
+        sh.swapAt(0, sh.count - 1)
+        let shuffled = FormatTest.write(head + sh.joined(separator: "\n") + "\n", "u.mtx", in: dir)
+        XCTAssertNil(try MatrixMarket.readCellsByGenesWithTotals(path: shuffled).2)
+        let swapped = FormatTest.write(head + [lines[1], lines[0]] .joined(separator: "\n") + "\n" + lines.dropFirst(2).joined(separator: "\n") + "\n", "w.mtx", in: dir)
+        XCTAssertNil(try MatrixMarket.readCellsByGenesWithTotals(path: swapped).2)
+    }
+}
