@@ -3,7 +3,7 @@
 #   bash bench/normalize/run.sh                 100,000 cells x 20,000 genes, 10% nonzero (~200M nonzeros; several GB)
 #   CELLS=10000 GENES=5000 bash bench/normalize/run.sh    a quick run
 # Env: CELLS GENES DENSITY N_TOP THREADS REPEAT (3) WORK (folder for the data, default /tmp/pv-bench-normalize)
-#      SKIP_SCANPY=1
+#      SKIP_SCANPY=1, PV (the pv-normalize binary, default .build/release/pv-normalize: another build to compare)
 # Each repeat times, back to back on the same file, the inflate floor (inflate_floor.c: zlib inflate of matrix.mtx.gz
 # on one thread, output discarded) and pv-normalize, and prints pv's wall time over the floor's; then the medians.
 # scanpy runs once. Also prints peak memory (max RSS), nonzeros/s, pv/scanpy and whether the HVG sets agree.
@@ -13,7 +13,8 @@ CELLS=${CELLS:-100000}; GENES=${GENES:-20000}; DENSITY=${DENSITY:-0.1}; N_TOP=${
 THREADS=${THREADS:-$(nproc)}; REPEAT=${REPEAT:-3}
 WORK=${WORK:-/tmp/pv-bench-normalize}
 DATA=$WORK/tenx-${CELLS}x${GENES}-${DENSITY}
-[ -x .build/release/pv-normalize ] || swift build -c release >&2
+PV=${PV:-.build/release/pv-normalize}
+[ -x "$PV" ] || swift build -c release >&2
 mkdir -p "$WORK"
 cc -O2 -o "$WORK/inflate_floor" bench/normalize/inflate_floor.c -lz
 if [ ! -s "$DATA/matrix.mtx.gz" ]; then
@@ -48,7 +49,7 @@ RATIOS=""; PV_WALLS=""; FL_WALLS=""; PV_RSSS=""; PV_CPUS=""
 for i in $(seq 1 "$REPEAT"); do
   read -r _ FL_WALL FL_RSS FL_CPU < <(measure floor "$WORK/inflate_floor" "$DATA/matrix.mtx.gz" | tail -1)
   rm -rf "$OUT"
-  read -r _ PV_WALL PV_RSS PV_CPU < <(measure pv .build/release/pv-normalize --quiet --threads "$THREADS" --n-top-genes "$N_TOP" --out "$OUT" "$DATA" | tail -1)
+  read -r _ PV_WALL PV_RSS PV_CPU < <(measure pv "$PV" --quiet --threads "$THREADS" --n-top-genes "$N_TOP" --out "$OUT" "$DATA" | tail -1)
   R=$(awk -v a="$PV_WALL" -v b="$FL_WALL" 'BEGIN { printf "%.3f", a / b }')
   echo "run $i: inflate floor wall $FL_WALL s (cpu $FL_CPU s); pv-normalize wall $PV_WALL s (cpu $PV_CPU s, peak RSS $(awk -v r="$PV_RSS" 'BEGIN { printf "%.2f", r / 1048576 }') GiB); pv / floor $R; load average $(cut -d' ' -f1 /proc/loadavg)"
   RATIOS+=" $R"; PV_WALLS+=" $PV_WALL"; FL_WALLS+=" $FL_WALL"; PV_RSSS+=" $PV_RSS"; PV_CPUS+=" $PV_CPU"

@@ -395,6 +395,12 @@ public final class LineChunks: LineSource, @unchecked Sendable {
     /// (0 at the end of input). Grows the buffer for a line longer than it.
     private func fill(_ b: Int) throws -> Int {
         var buf = bufs[b]
+        if carry.count + 2 > buf.count - 1 {
+            // The carried part of a long line does not fit (another buffer grew for it): grow this one too.
+            buf.deallocate()
+            buf = UnsafeMutableRawBufferPointer.allocate(byteCount: carry.count + chunkSize + 1, alignment: 64)
+            bufs[b] = buf
+        }
         var len = carry.count
         carry.withUnsafeBytes { c in if c.count > 0 { buf.baseAddress!.copyMemory(from: c.baseAddress!, byteCount: c.count) } }
         carry.removeAll(keepingCapacity: true)

@@ -107,6 +107,21 @@ public enum MatrixMarket {
     /// entries or more.
     public static func readCellsByGenes(path: String, expect: MatrixMarketExpectedShape? = nil,
                                         allowPattern: Bool = true, progress: Bool = false) throws -> (MatrixMarketHeader, CSRMatrix) {
+        let (h, m, _) = try readCellsByGenesWithTotals(path: path, expect: expect, allowPattern: allowPattern, progress: progress)
+        return (h, m)
+    }
+
+    /// Per-cell totals and detected genes, as `Normalization.cellTotals` computes them on the matrix read (the same
+    /// float64 sums in the same order), accumulated while parsing so that no pass over the values is needed after.
+    public struct CellTotals {
+        public var totals: [Float]
+        public var detected: [Int]
+    }
+
+    /// `readCellsByGenes`, plus the per-cell totals when the file gave them in stored order (coordinate entries grouped
+    /// by cell with genes ascending, as Cell Ranger writes them); nil otherwise.
+    public static func readCellsByGenesWithTotals(path: String, expect: MatrixMarketExpectedShape? = nil, allowPattern: Bool = true,
+                                                  progress: Bool = false) throws -> (MatrixMarketHeader, CSRMatrix, CellTotals?) {
         // Gunzipped on a second thread while this one parses (the inflate is most of the reading time).
         let r = try LineChunks(path: path)
         defer { r.close() }
@@ -117,12 +132,13 @@ public enum MatrixMarket {
         if let e = expect { try checkShape(h, e, name: r.name) }
         let p = progress && h.entries >= 1 << 20 ? Progress("reading \(r.name)", total: h.entries, unit: "entries") : nil
         let m: CSRMatrix
+        var sums: CellTotals? = nil
         switch h.format {
-        case .coordinate: m = try readCoordinate(r, h, progress: p, path: path)
+        case .coordinate: (m, sums) = try readCoordinate(r, h, progress: p, path: path)
         case .array: m = try readArray(r, h, progress: p)
         }
         p?.finish()
-        return (h, m)
+        return (h, m, sums)
     }
 
     static func checkShape(_ h: MatrixMarketHeader, _ e: MatrixMarketExpectedShape, name: String) throws {
@@ -141,7 +157,7 @@ public enum MatrixMarket {
 
     // MARK: coordinate
 
-    private static func readCoordinate(_ r: LineChunks, _ h: MatrixMarketHeader, progress: Progress?, path: String) throws -> CSRMatrix {
+    private static func readCoordinate(_ r: LineChunks, _ h: MatrixMarketHeader, progress: Progress?, path: String) throws -> (CSRMatrix, CellTotals?) {
         let name = r.name
         let nGenes = h.rows, nCells = h.cols
         let cap = min(h.entries, 1 << 28)
@@ -157,6 +173,11 @@ public enum MatrixMarket {
         let sv = UnsafeMutablePointer<Float>.allocate(capacity: block)
         defer { sg.deallocate(); sc.deallocate(); sv.deallocate() }
         var ns = 0
+        // Per-cell sum and positive entries, kept while cells come grouped (then each cell's run is its stored row).
+        let cellSum = UnsafeMutablePointer<Double>.allocate(capacity: nCells), cellPos = UnsafeMutablePointer<Int>.allocate(capacity: nCells)
+        cellSum.initialize(repeating: 0, count: nCells); cellPos.initialize(repeating: 0, count: nCells)
+        defer { cellSum.deallocate(); cellPos.deallocate() }
+        var curSum = 0.0, curPos = 0
         var lastCell = -1, lastGene = -1
         var rowsSorted = true                   // genes ascending within each cell so far (10x writes them so)
         var seen = 0
@@ -233,7 +254,13 @@ public enum MatrixMarket {
                 if v == 0 { zeros += 1 }
                 if c == lastCell {
                     if g <= lastGene { rowsSorted = false }
-                } else if c < lastCell && cellsArr == nil {
+                } else {
+                    if lastCell >= 0 { cellSum[lastCell] = curSum; cellPos[lastCell] = curPos }
+                    curSum = 0; curPos = 0
+                }
+                curSum += Double(v)
+                if v > 0 { curPos += 1 }
+                if c < lastCell && cellsArr == nil {
                     // Entries out of cell order: rebuild the cell of every entry so far (they were sorted) and keep going.
                     flushStaged(&genes, &vals, &cellsArr, sg, sv, sc, &ns, progress)
                     var arr = [Int32](); arr.reserveCapacity(cap)
@@ -251,6 +278,7 @@ public enum MatrixMarket {
             }
         }
         flushStaged(&genes, &vals, &cellsArr, sg, sv, sc, &ns, progress)
+        if lastCell >= 0 { cellSum[lastCell] = curSum; cellPos[lastCell] = curPos }
         r.lineNumber = line
         if seen < h.entries {
             throw PVError.badInput(file: name, line: r.lineNumber,
@@ -282,7 +310,11 @@ public enum MatrixMarket {
                                    "duplicate entry for row \(g + 1), column \(c + 1) (first on line \(lines.0))")
         }
         if zeros > 0 { m.dropZeros() }
-        return m
+        // Rows as stored are the cells' runs in file order only when nothing was reordered.
+        let sums = cellsArr == nil && rowsSorted
+            ? CellTotals(totals: (0..<nCells).map { Float(cellSum[$0]) }, detected: Array(UnsafeBufferPointer(start: cellPos, count: nCells)))
+            : nil
+        return (m, sums)
     }
 
     /// Moves the staged entries onto the end of the arrays (and their cells, once entries came out of cell order).

@@ -69,13 +69,15 @@ public enum NormalizePipeline {
             }
         }
 
-        let (header, full) = try MatrixMarket.readCellsByGenes(
+        let (header, full, readTotals) = try MatrixMarket.readCellsByGenesWithTotals(
             path: cfg.paths.matrix,
             expect: MatrixMarketExpectedShape(genes: allFeatures.count, genesFile: fName, cells: barcodes.count, cellsFile: bName),
             allowPattern: false, progress: !ToolContext.quiet)
         _ = header
         sum.cellsIn = barcodes.count
         var x = keepCells.count == full.rows ? full : full.selectingRows(keepCells)
+        // Totals of x as the reader summed them, while x is the matrix read (no cell or gene dropped).
+        var fullTotals = keepCells.count == full.rows ? readTotals : nil
         // Other feature types (CRISPR Guide Capture, Antibody Capture) are not genes: dropped, as scanpy's gex_only.
         var features = allFeatures
         let gex = allFeatures.map { $0.type == "Gene Expression" }
@@ -85,6 +87,7 @@ public enum NormalizePipeline {
                 throw PVError.badInput(file: fName, "no 'Gene Expression' feature (types: \(types.joined(separator: ", "))); use --all-features")
             }
             x = x.selectingColumns(gex)
+            fullTotals = nil
             features = zip(allFeatures, gex).filter { $0.1 }.map { $0.0 }
             info("using the \(features.count) 'Gene Expression' features; \(allFeatures.count - features.count) others (\(types.joined(separator: ", "))) dropped")
         }
@@ -92,13 +95,13 @@ public enum NormalizePipeline {
 
         // Cell filters (scanpy filter_cells), then gene filter on the remaining cells (filter_genes).
         if cfg.minCounts > 0 || cfg.minGenes > 0 {
-            let (tot, det) = Normalization.cellTotals(x)
+            let (tot, det) = fullTotals.map { ($0.totals, $0.detected) } ?? Normalization.cellTotals(x)
             let pass = (0..<x.rows).filter { Double(tot[$0]) >= cfg.minCounts && det[$0] >= cfg.minGenes }
             if pass.isEmpty {
                 throw PVError.badInput(file: displayName(cfg.paths.matrix),
                                        "no cell passes --min-counts \(cfg.minCounts) and --min-genes \(cfg.minGenes)")
             }
-            if pass.count < x.rows { x = x.selectingRows(pass); keepCells = pass.map { keepCells[$0] } }
+            if pass.count < x.rows { x = x.selectingRows(pass); keepCells = pass.map { keepCells[$0] }; fullTotals = nil }
         }
         var universe = [Bool](repeating: true, count: features.count)
         if cfg.minCells > 0 {
@@ -110,7 +113,8 @@ public enum NormalizePipeline {
         }
 
         // normalize_total + log1p.
-        let (totals, detected) = Normalization.cellTotals(x, geneMask: cfg.minCells > 0 ? universe : nil)
+        let (totals, detected) = cfg.minCells == 0 ? fullTotals.map { ($0.totals, $0.detected) } ?? Normalization.cellTotals(x)
+                                                   : Normalization.cellTotals(x, geneMask: universe)
         let target: Float = cfg.targetSum.map { Float($0) } ?? Normalization.medianFloat(totals)
         if !(target > 0) {
             throw PVError.badInput(file: displayName(cfg.paths.matrix), "the median count per cell is 0; give --target-sum")
