@@ -5,7 +5,7 @@
 #  2. the same sweep through Slurm, with workflow/profiles/slurm as shipped, from its own working directory
 #  3. checks: Snakemake finds nothing left to do; every rule's log names the Slurm job that ran it, which COMPLETED;
 #     every prediction and the scores equal the local run's (same seeds, same threads)
-#  4. a failing rule (through Slurm, beside 2): Snakemake exits non-zero, the tool's error line is in the rule's log
+#  4. a failing rule (locally, and through Slurm beside 2): Snakemake exits non-zero, the tool's error line is in the rule's log
 # The Slurm part (2-4) starts the cluster with Tests/cluster/local-slurm.sh (accounting on, so the profile's defaults
 # work) and stops it at the end unless it was already running; it skips, saying why in one line, when not root or
 # without apt-get. Needs `make build` and `make workflow-deps` first (the Makefile target does both).
@@ -58,6 +58,20 @@ cmp -s results/demo/pred-pvae-s1/pred.npy "$out/local/results/demo/pred-pvae-s1/
   || fail "predictions of the resumed model differ from those of the uninterrupted run"
 cd "$repo"
 say "a training job resumed from its checkpoint gives the uninterrupted run's predictions ($(( $(date +%s) - t0 )) s)"
+
+# 4a. A failing rule, locally: the first job fails (pv-simulate rejects --genes 0).
+mkdir -p "$out/failing-local"
+cd "$out/failing-local"
+rc=0
+timeout -k 10 120 "$smk" -s "$repo/workflow/Snakefile" --profile "$repo/workflow/profiles/local" \
+   --configfile "${configs[@]}" --config bin="$repo/.build/release" results=results threads=$threads \
+   'datasets={demo: {simulate: "--genes 0"}}' >snakemake.log 2>&1 || rc=$?
+[ "$rc" != 0 ] || fail "a failing rule left Snakemake with exit status 0 (local)"
+grep -q '^pv-simulate: --genes must be at least 1' results/demo/logs/simulate.log \
+  || fail "the tool's error line is not in $out/failing-local/results/demo/logs/simulate.log"
+[ ! -e results/demo/screen/matrix.mtx.gz ] || fail "a failed rule left its output behind (local)"
+cd "$repo"
+say "a failing rule, locally: Snakemake exit status $rc, the tool's error line in the rule's log"
 
 if [ "$(id -u)" -ne 0 ]; then say "Slurm part skipped: needs root to start Slurm's daemons"; exit 0; fi
 if ! command -v apt-get >/dev/null && ! command -v slurmctld >/dev/null; then

@@ -61,7 +61,7 @@ rule normalize:
     threads: THREADS
     resources:
         # the counts are held as a sparse matrix (8-12 bytes per nonzero), the dense output written in blocks:
-        # ~6 x the gzipped matrix (measured 5.3 x; plain text matrices need less per MB)
+        # ~6 x the gzipped matrix (measured 4.8 x; plain text matrices need less per MB)
         mem_mb=mem(1000, 6),
         runtime=runtime(10, 0.02),
     shell:

@@ -25,7 +25,7 @@ rule train:
         tool=tool("pv-train"),
     threads: THREADS
     resources:
-        # expr.npy is memory-mapped and its training cells gathered (measured 1.5 x expr.npy); weights, gradients
+        # expr.npy is memory-mapped and its training cells gathered (measured 1.6 x expr.npy); weights, gradients
         # and Adam moments are 4 x ~(2 x genes x hidden) floats (40 MB at 5,000 genes): 3 x expr.npy + 1 GB
         mem_mb=mem(1000, 3),
         runtime=lambda wc, input, attempt: int(
@@ -61,7 +61,7 @@ rule train_baseline:
 
 
 PREDICT_RESOURCES = dict(
-    # expr.npy mapped and the predicted cells (as many as the truth's) held: 2 x the inputs + 1 GB (measured 1 x)
+    # expr.npy mapped and the predicted cells (as many as the truth's) held: 2 x the inputs + 1 GB (measured 1.4 x)
     mem_mb=mem(1000, 2),
     runtime=runtime(10, 0.01),
 )
@@ -73,7 +73,7 @@ rule predict:
         expr=f"{RESULTS}/{{ds}}/expr.npy",
         split=f"{RESULTS}/{{ds}}/split.tsv",
     output:
-        multiext(f"{RESULTS}/{{ds}}/pred-{{model}}-s{{seed}}/", "pred.npy", "pred.tsv"),
+        multiext(f"{RESULTS}/{{ds}}/pred-{{model}}-s{{seed}}/", "pred.npy", "pred.tsv", "means.npy", "means.tsv"),
     log:
         f"{RESULTS}/{{ds}}/logs/predict-{{model}}-s{{seed}}.log",
     params:
@@ -94,7 +94,7 @@ rule predict_baseline:
         expr=f"{RESULTS}/{{ds}}/expr.npy",
         split=f"{RESULTS}/{{ds}}/split.tsv",
     output:
-        multiext(f"{RESULTS}/{{ds}}/pred-{{baseline}}/", "pred.npy", "pred.tsv"),
+        multiext(f"{RESULTS}/{{ds}}/pred-{{baseline}}/", "pred.npy", "pred.tsv", "means.npy", "means.tsv"),
     log:
         f"{RESULTS}/{{ds}}/logs/predict-{{baseline}}.log",
     params:

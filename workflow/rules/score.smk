@@ -3,22 +3,9 @@
 # against the reference baseline.
 
 
-def score_replicates():
-    """Whether pv-score takes a repeated `--pred NAME=` as replicates (and `--reference`).
-
-    Config `replicates`: true, false, or auto (default: ask `pv-score --help`). Without it every seed is scored
-    under its own name, MODEL-sSEED."""
-    v = config.get("replicates", "auto")
-    if v != "auto":
-        return bool(v)
-    try:
-        out = subprocess.run([tool("pv-score"), "--help"], capture_output=True, text=True, timeout=30).stdout
-    except OSError:
-        return False
-    return "--reference" in out
-
-
-REPLICATES = score_replicates()
+# Config `replicates` (default true): every seed of a model configuration is a replicate of one predictor (pv-score
+# takes a repeated `--pred NAME=`); false scores each seed as its own predictor, MODEL-sSEED.
+REPLICATES = bool(config.get("replicates", True))
 REFERENCE = config.get("reference", "additive")
 
 
@@ -36,7 +23,7 @@ def score_preds(ds):
 
 def score_args(wc, input):
     args = " ".join(f"--pred {n}={p}" for n, p in score_preds(wc.ds))
-    if REPLICATES and REFERENCE in BASELINES:
+    if REFERENCE in BASELINES:
         args += f" --reference {REFERENCE}"
     return args
 
@@ -46,6 +33,8 @@ rule score:
         expr=f"{RESULTS}/{{ds}}/expr.npy",
         split=f"{RESULTS}/{{ds}}/split.tsv",
         preds=lambda wc: [p for _, p in score_preds(wc.ds)],
+        # pv-score reads each prediction's means.npy (exact predicted means) from beside its pred.npy
+        means=lambda wc: [p.replace("/pred.npy", "/means.npy") for _, p in score_preds(wc.ds)],
     output:
         tsv=f"{RESULTS}/{{ds}}/scores.tsv",
         json=f"{RESULTS}/{{ds}}/scores.json",
