@@ -47,6 +47,8 @@ runTool("pv-predict") {
     if o.string("latents") == "-" && o.string("graph") == "-" {
         throw PVError.usage("only one output can go to stdout ('-'), not --latents and --graph")
     }
+    try OutputSet.requireDistinct(["pred.npy", "pred.tsv", "means.npy", "means.tsv"].map { ("--out DIR's \($0)", outDir + "/" + $0) }
+                                  + [("--latents", o.string("latents")), ("--graph", o.string("graph"))].filter { $0.1 != "-" })
     let exprPath = o.positionals[1], splitPath = o.positionals[2]
     let mode = try PredictMode(rawValue: o.choice("predict", ["prior", "delta"]))!
     let seed = try o.int("seed")
@@ -85,13 +87,12 @@ runTool("pv-predict") {
     }
     progress.finish()
 
-    var extra: [OutputFile] = []
     if let path = o.string("latents"), let p = model.pvae {
-        let f = try OutputFile(path); try f.write(Interpretability.latentsTSV(p, split: split, expr: expr)); extra.append(f)
+        try writer.extra(path, label: "--latents").write(Interpretability.latentsTSV(p, split: split, expr: expr))
     }
     if let path = o.string("graph"), let p = model.pvae {
-        let f = try OutputFile(path); try f.write(Interpretability.graphTSV(p, targets: model.file.targets, threshold: threshold)); extra.append(f)
+        try writer.extra(path, label: "--graph").write(Interpretability.graphTSV(p, targets: model.file.targets, threshold: threshold))
     }
-    try writer.commit(extra: extra)
+    try writer.commit()
     info("wrote \(writer.cellsWritten) predicted cells and the means of \(plan.conditions.count) conditions (\(mode.rawValue)) to \(outDir)")
 }

@@ -37,6 +37,7 @@ runTool("pv-score") {
         positionals: 2...2)
     let exprPath = o.positionals[0], splitPath = o.positionals[1]
     let toStdout = ["out", "json", "de-out"].filter { o.string($0) == "-" }
+    try OutputSet.requireDistinct(["out", "json", "de-out"].map { ("--" + $0, o.string($0) == "-" ? nil : o.string($0)) })
     if toStdout.count > 1 {
         throw PVError.usage("only one output can go to stdout ('-'), not \(toStdout.map { "--" + $0 }.joined(separator: " and "))")
     }
@@ -68,17 +69,17 @@ runTool("pv-score") {
                                 geneNames: geneNames, predictions: predictions, options: opts)
 
     // All outputs are created first and committed together, so a failure leaves none behind.
-    var outputs: [OutputFile] = []
+    let outputs = OutputSet()
     if let path = o.string("out") {
-        let f = try OutputFile(path); try f.write(ScoreReport.table(result).text()); outputs.append(f)
+        let f = try outputs.file(path, label: "--out"); try f.write(ScoreReport.table(result).text())
     }
     if let path = o.string("json") {
-        let f = try OutputFile(path); try f.write(Array(try ScoreReport.json(result, options: opts))); outputs.append(f)
+        let f = try outputs.file(path, label: "--json"); try f.write(Array(try ScoreReport.json(result, options: opts)))
     }
     if let path = o.string("de-out") {
-        let f = try OutputFile(path); try f.write(DEGenes.table(result.de, geneNames: geneNames).text()); outputs.append(f)
+        let f = try outputs.file(path, label: "--de-out"); try f.write(DEGenes.table(result.de, geneNames: geneNames).text())
     }
-    for f in outputs { try f.commit() }
+    try outputs.commit()
     if toStdout.isEmpty { print(ScoreReport.summary(result), terminator: "") }
     info("scored \(result.predictions.count) prediction(s) on \(Set(result.conditions.map { $0.condition }).count) condition(s) of set '\(opts.set)'")
 }

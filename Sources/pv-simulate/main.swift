@@ -13,7 +13,8 @@ gene-specific dispersion.
 Conditions: ctrl, every single target, --doubles random pairs of targets. Each gets --cells-per-condition cells,
 or --cells in total spread evenly (the first conditions get one more); give one of the two.
 Output folder: matrix.mtx.gz (Matrix Market integer, genes x cells, as 10x writes it), barcodes.tsv, features.tsv
-(id, symbol, Gene Expression), cells.tsv (barcode<TAB>label, no header, labels ctrl / T01 / T01+T02), truth.npz
+(id, symbol, Gene Expression), cells.tsv (barcode<TAB>label, no header, labels ctrl / T01 / T01+T02; a first line `# run: ID`, as in the matrix's
+comments, tells this run's files from another's), truth.npz
 (lambda_nn, lambda_ni, noise_sd, intervention [K,dN], cut_edges [K,dN], condition_u [C,K], latent_mean [C,dN],
 expr_mean and expr_mean_obs [C,G], cells_per_condition, decoder and count parameters, meta.json with condition,
 gene and target names and the definitions), latents.npy (float32 [cells, d_nu + d_iota]: row i is the cell of line

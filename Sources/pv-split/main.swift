@@ -88,6 +88,7 @@ runTool("pv-split") {
     guard cfg.valFrac + cfg.testFrac <= 1 else { throw PVError.usage("--val-frac + --test-frac must not exceed 1") }
     cfg.controlHoldout = try fraction("control-holdout")
 
+    if o.string("sep") == "" { throw PVError.usage("--sep must not be empty: it separates the genes of a combination label (e.g. '+')") }
     let syntax = LabelSyntax(control: o.string("control") ?? "ctrl", separator: o.string("sep") ?? "+")
     let cells = try LabeledCells(path: o.positionals[0], syntax: syntax,
                                  barcodeColumn: try o.required("barcode-column"), labelColumn: try o.required("label-column"))

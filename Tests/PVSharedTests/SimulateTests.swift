@@ -21,8 +21,10 @@ final class SimulateTests: XCTestCase {
         return Matrix(genes: dims[0], cells: dims[1], entries: entries, header: h)
     }
 
+    /// The lines of a file but its `#` comments (cells.tsv's run id).
     static func lines(_ path: String) throws -> [String] {
-        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            .filter { !$0.hasPrefix("#") }.map(String.init)
     }
 
     static func simulate(_ args: [String]) throws -> URL {

@@ -20,10 +20,11 @@ enum TestSupport {
 
     /// Runs `tool` with `args`, optionally feeding `stdin`.
     @discardableResult
-    static func run(_ tool: String, _ args: [String], stdin: Data? = nil, cwd: URL? = nil) throws -> ToolResult {
+    static func run(_ tool: String, _ args: [String], stdin: Data? = nil, cwd: URL? = nil, env: [String: String] = [:]) throws -> ToolResult {
         let p = Process()
         p.executableURL = binDir.appendingPathComponent(tool)
         p.arguments = args
+        if !env.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 } }
         if let cwd { p.currentDirectoryURL = cwd }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err

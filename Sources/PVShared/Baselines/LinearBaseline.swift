@@ -124,7 +124,7 @@ enum LinearBaseline {
     static func delta(_ model: ModelFile, genes cgenes: [String]) throws -> [Float] {
         let g = model.genes.count
         guard let shape = model.shape("coef"), shape.count == 2 else {
-            throw PVError.badInput(file: "model", "linear model has no tensor 'coef'")
+            throw PVError.badInput(file: model.source, "linear model has no tensor 'coef'")
         }
         let d = shape[0]
         let a = try model.tensor("gene_embedding", shape: [g, d])

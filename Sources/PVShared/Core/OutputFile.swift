@@ -61,7 +61,8 @@ public final class OutputFile {
         if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) || !isDir.boolValue {
             throw PVError.io(file: path, "folder \(dir) does not exist")
         }
-        let tmp = dir + "/." + url.lastPathComponent + ".\(getpid()).tmp"
+        // Unique per output within the process too: two outputs of one run never share a temp file.
+        let tmp = dir + "/." + url.lastPathComponent + ".\(getpid()).\(TempNames.next()).tmp"
         guard let f = fopen(tmp, "wb") else {
             throw PVError.io(file: path, "cannot create: \(String(cString: strerror(errno)))")
         }
@@ -89,10 +90,26 @@ public final class OutputFile {
         try s.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Rewrites `bytes` at `offset` of a file being written to a temp file (a header whose content is known only
+    /// at the end), then continues at the end.
+    public func overwrite(at offset: Int, _ bytes: [UInt8]) throws {
+        guard let fp, tmpPath != nil else { throw PVError.io(file: displayOut, "cannot rewrite a stream") }
+        guard fseeko(fp, off_t(offset), SEEK_SET) == 0, fwrite(bytes, 1, bytes.count, fp) == bytes.count, fseeko(fp, 0, SEEK_END) == 0 else {
+            throw PVError.io(file: displayOut, "write failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
     var displayOut: String { path == "-" ? "<stdout>" : path }
 
-    /// Flushes, closes and renames into place.
+    /// Flushes, closes and renames into place; then removes temp files that killed runs left for this output.
     public func commit() throws {
+        try prepare()
+        try publish()
+    }
+
+    /// First half of `commit()`: flushes, fsyncs and closes the temp file (the target is untouched). On failure
+    /// the temp file is removed.
+    func prepare() throws {
         guard let f = fp else { return }
         if tmpPath == nil {
             let ok = fflush(f) == 0
@@ -107,16 +124,23 @@ public final class OutputFile {
         if fclose(f) != 0 && ok { ok = false; err = errno }
         fp = nil
         guard ok else { abandon(); throw PVError.io(file: path, "write failed: \(String(cString: strerror(err)))") }
-        guard rename(tmpPath!, path) == 0 else {
+    }
+
+    /// Second half of `commit()`: renames the prepared temp file into place.
+    func publish() throws {
+        guard let tmp = tmpPath, !committed else { return }
+        guard rename(tmp, path) == 0 else {
             let e = errno
             abandon(); throw PVError.io(file: path, "cannot rename into place: \(String(cString: strerror(e)))")
         }
-        PendingOutputs.remove(tmpPath!)
+        PendingOutputs.remove(tmp)
         committed = true
+        TempNames.removeStale(of: path)
     }
 
     /// Closes and deletes the temporary file; the target is untouched.
     public func abandon() {
+        if committed && fp == nil { return }
         if let f = fp, tmpPath != nil || ownsStream { fclose(f) }
         fp = nil
         if let t = tmpPath { unlink(t); PendingOutputs.remove(t) }
@@ -134,5 +158,31 @@ public func writeFileAtomically(_ path: String, _ body: (OutputFile) throws -> V
 public func ensureDirectory(_ path: String) throws {
     do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
         throw PVError.io(file: path, "cannot create folder: \(error.localizedDescription)")
+    }
+}
+
+/// Names of temp files: `.NAME.PID.N.tmp` beside the target (N counts outputs within the process).
+enum TempNames {
+    nonisolated(unsafe) static var counter = 0
+    static let lock = NSLock()
+    static func next() -> Int { lock.lock(); defer { lock.unlock() }; counter += 1; return counter }
+
+    /// Deletes `.NAME.PID.tmp`, `.NAME.PID.N.tmp`, `.NAME.PID.WORD.tmp` (and `.tmp.old`) beside `path` whose process
+    /// is gone: what a killed run (SIGKILL cannot be caught) left of this same output. Live processes' stay.
+    static func removeStale(of path: String) {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        let prefix = "." + url.lastPathComponent + "."
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for n in names where n.hasPrefix(prefix) {
+            var rest = Substring(n.dropFirst(prefix.count))
+            if rest.hasSuffix(".tmp.old") { rest = rest.dropLast(8) } else if rest.hasSuffix(".tmp") { rest = rest.dropLast(4) } else { continue }
+            let parts = rest.split(separator: ".", omittingEmptySubsequences: false)
+            guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) }),
+                  parts[0].allSatisfy(\.isNumber), let pid = Int32(parts[0]) else { continue }
+            if pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH { continue }
+            let p = dir + "/" + n
+            if unlink(p) != 0 { try? FileManager.default.removeItem(atPath: p) }
+        }
     }
 }

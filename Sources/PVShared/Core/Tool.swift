@@ -20,18 +20,21 @@ public func runTool(_ name: String, _ body: () throws -> Void) -> Never {
     } catch let e as PVError {
         PendingOutputs.removeAll()
         fflush(stdout)
-        // Several usage errors come one a line, each naming the tool.
-        for line in e.description.split(separator: "\n") { printErr("\(name): \(line)") }
+        // Several usage errors come one a line, each naming the tool; any other error is one line whatever it
+        // quotes (control characters escaped, long quotes cut).
+        let lines = { if case .usage = e { return e.description.split(separator: "\n").map(String.init) } else { return [e.description] } }()
+        for line in lines { printErr("\(name): \(sanitizedMessage(line))") }
         exit(e.exitCode)
     } catch {
         PendingOutputs.removeAll()
         fflush(stdout)
-        printErr("\(name): \(error)")
+        printErr("\(name): \(sanitizedMessage("\(error)"))")
         exit(70)
     }
 }
 
-/// Provenance lines for text outputs, as samtools' @PG: tool, version, command line.
+/// Provenance lines for text outputs, as samtools' @PG: tool, version, command line, and the run id that tells the
+/// files of one run from a mix (`RunStamp`).
 public func provenanceLines() -> [String] {
-    ["# \(ToolContext.name) \(pvVersion)", "# command: \(ToolContext.commandLine)"]
+    ["# \(ToolContext.name) \(pvVersion)", "# command: \(ToolContext.commandLine)"] + (RunStamp.current.map { ["# run: \($0)"] } ?? [])
 }

@@ -35,6 +35,7 @@ public enum ExpressionExport {
         for f in ["expr.npy", "obs.tsv", "genes.tsv"] where !FileManager.default.fileExists(atPath: dir + "/" + f) {
             throw PVError.missingInput(file: dir + "/" + f, "not found (DIR must be a pv-normalize output folder)")
         }
+        try RunStamp.requireSameRun([exprPath, dir + "/obs.tsv", dir + "/genes.tsv"])
         let (rows, cols, values) = try NPYArray(path: exprPath).matrix()
         var obs = try obsFrame(dir + "/obs.tsv", rows: rows)
         let genes = try geneFrame(dir + "/genes.tsv", cols: cols)

@@ -12,6 +12,36 @@ public struct LabelSyntax: Sendable {
         Condition.name(genes(label))
     }
 
+    /// Why `label` is malformed, or nil: a control character (NUL, newline, ...), an empty label (unless the
+    /// control label is empty), or an empty gene name around a separator (`+`, `T01+`, `+T02`, `T01++T02`), which
+    /// `genes` would otherwise drop silently (and `+` alone would become a control).
+    public func problem(_ label: String) -> String? {
+        if let c = label.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
+            return "label '\(label)' contains the control character U+\(String(format: "%04X", c.value))"
+        }
+        let t = label.trimmingCharacters(in: .whitespaces)
+        if t == control { return nil }
+        if t.isEmpty { return "empty label (the control label is '\(control)')" }
+        if !separator.isEmpty && t.components(separatedBy: separator).contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            return "label '\(label)' has an empty gene name (nothing \(t == separator ? "around" : t.hasPrefix(separator) ? "before" : t.hasSuffix(separator) ? "after" : "between") separator '\(separator)')"
+        }
+        return nil
+    }
+
+    /// The canonical name of a well-formed label; a malformed one throws `fail(problem)`.
+    public func strictCanonical(_ label: String, fail: (String) -> PVError) throws -> String {
+        if let p = problem(label) { throw fail(p) }
+        return canonical(label)
+    }
+
+    /// Whether a label names one gene twice (`A+A`): read as the single gene, worth a warning.
+    public func repeatsGene(_ label: String) -> Bool {
+        let t = label.trimmingCharacters(in: .whitespaces)
+        guard !separator.isEmpty, t != control else { return false }
+        let gs = t.components(separatedBy: separator).map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != control }
+        return Set(gs).count < gs.count
+    }
+
     /// The distinct target genes of a label, sorted; empty for control.
     public func genes(_ label: String) -> [String] {
         let t = label.trimmingCharacters(in: .whitespaces)
@@ -61,6 +91,11 @@ public struct SplitTable {
         sets = try t.values("set")
         groups = try t.values("group")
         if barcodes.isEmpty { throw PVError.badInput(file: name, "no cells in split table") }
+        for (i, r) in t.rows.enumerated() {
+            if let f = r.first(where: { $0.unicodeScalars.contains { $0.properties.generalCategory == .control } }) {
+                throw PVError.badInput(file: name, line: t.lineNumbers[i], "field '\(f)' contains a control character")
+            }
+        }
         for (i, s) in sets.enumerated() where !["train", "val", "test", ""].contains(s) {
             throw PVError.badInput(file: name, line: t.lineNumbers[i], "set must be train, val, test or empty, got '\(s)'")
         }

@@ -21,7 +21,11 @@ public enum GeneNames {
     }
 
     /// `explicit` when given (it must exist), else the genes.tsv beside expr.npy, else `gene0` ... (column indices).
+    /// Refuses expr.npy, genes.tsv and obs.tsv of one folder written by different pv-normalize runs.
     public static func resolve(explicit: String?, exprPath: String, cols: Int) throws -> [String] {
+        if exprPath != "-" {
+            try RunStamp.requireSameRun([exprPath] + ["genes.tsv", "obs.tsv"].map { RunStamp.sibling(exprPath, $0) })
+        }
         if let p = explicit ?? besideExpr(exprPath) { return try read(p, cols: cols) }
         return (0..<cols).map { "gene\($0)" }
     }

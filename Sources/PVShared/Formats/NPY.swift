@@ -18,9 +18,12 @@ public struct NPYHeader: Equatable {
     public init(dtype: NPYDType, shape: [Int]) { self.dtype = dtype; self.shape = shape }
 
     /// Serialises a format-1.0 header (2.0 when the header is too long), padded so data starts 64-byte aligned.
-    public func encoded() -> [UInt8] {
+    /// `run` adds a Python comment `# run: ID` after the dictionary (NumPy's literal_eval skips it), so that an
+    /// array written with text files can be told from another run's (`RunStamp`).
+    public func encoded(run: String? = nil) -> [UInt8] {
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var dict = "{'descr': '\(dtype.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
+        if let run { dict += " # run: \(run)" }
         let v2 = dict.utf8.count + 11 > 65_000
         let pre = v2 ? 12 : 10
         let total = ((pre + dict.utf8.count + 1 + 63) / 64) * 64

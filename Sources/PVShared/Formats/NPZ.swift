@@ -108,20 +108,26 @@ public struct NPZ {
             let method = r16(p + 10), crc = UInt32(r32(p + 16)), csize = r32(p + 20), usize = r32(p + 24)
             let nlen = r16(p + 28), xlen = r16(p + 30), clen = r16(p + 32), loff = r32(p + 42)
             guard p + 46 + nlen <= data.count else { throw bad("truncated central directory", p) }
+            // Member names are echoed quoted (error lines escape and cut them); offsets beyond the file come from a
+            // corrupt entry, so the entry's own offset is reported then.
             let mname = String(decoding: data[(p + 46)..<(p + 46 + nlen)], as: UTF8.self)
+            let entry = p
             p += 46 + nlen + xlen + clen
-            guard loff + 30 <= data.count, r32(loff) == 0x04034b50 else { throw bad("bad local header for \(mname)", loff) }
+            guard loff + 30 <= data.count else {
+                throw bad("member '\(mname)': local header offset \(loff) is beyond the end of the file (\(data.count) bytes)", entry)
+            }
+            guard r32(loff) == 0x04034b50 else { throw bad("bad local header for member '\(mname)'", loff) }
             let start = loff + 30 + r16(loff + 26) + r16(loff + 28)
-            guard start + csize <= data.count else { throw bad("member \(mname) is truncated", start) }
+            guard start + csize <= data.count else { throw bad("member '\(mname)' is truncated (\(csize) bytes from offset \(start), file has \(data.count))", loff) }
             var bytes: [UInt8]
             switch method {
             case 0: bytes = Array(data[start..<(start + csize)])
             case 8: bytes = try NPZ.inflateRaw(data, start, csize, usize, name: "\(name):\(mname)")
-            default: throw bad("member \(mname) uses compression method \(method); only stored and deflate are supported")
+            default: throw bad("member '\(mname)' uses compression method \(method); only stored and deflate are supported")
             }
-            guard bytes.count == usize else { throw bad("member \(mname) has the wrong size", start) }
+            guard bytes.count == usize else { throw bad("member '\(mname)' has the wrong size", start) }
             let c = bytes.withUnsafeBytes { crc32Of($0) }
-            guard c == crc else { throw bad("member \(mname) fails its CRC check (corrupt file)", start) }
+            guard c == crc else { throw bad("member '\(mname)' fails its CRC check (corrupt file)", start) }
             members.append((mname, bytes))
         }
     }

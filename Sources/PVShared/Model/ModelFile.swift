@@ -9,6 +9,8 @@ public struct ModelFile {
     public var meta: [String: Any]
     public var genes: [String]
     public var targets: [String]
+    /// The file it was read from, as messages name it ("model" for one built in memory).
+    public var source = "model"
     /// Tensors by name, in insertion order.
     public private(set) var tensorNames: [String] = []
     private var tensors: [String: (shape: [Int], values: [Float])] = [:]
@@ -26,7 +28,8 @@ public struct ModelFile {
     public func has(_ name: String) -> Bool { tensors[name] != nil }
 
     /// A tensor by name; a clear error names the model file when it is absent or mis-shaped.
-    public func tensor(_ name: String, shape: [Int]? = nil, file: String = "model") throws -> [Float] {
+    public func tensor(_ name: String, shape: [Int]? = nil, file: String? = nil) throws -> [Float] {
+        let file = file ?? source
         guard let t = tensors[name] else { throw PVError.badInput(file: file, "model has no tensor '\(name)' (kind \(kind))") }
         if let shape, shape != t.shape {
             throw PVError.badInput(file: file, "tensor '\(name)' has shape \(t.shape), expected \(shape)")
@@ -63,6 +66,7 @@ public struct ModelFile {
     /// Reads a model file, validating meta.json and every tensor.
     public init(path: String) throws {
         let name = displayName(path)
+        source = name
         let npz = try NPZ(path: path)
         guard let metaBytes = npz.raw("meta.json") else {
             throw PVError.badInput(file: name, "not a pv model: no meta.json member")

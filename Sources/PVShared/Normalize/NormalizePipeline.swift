@@ -38,6 +38,11 @@ public enum NormalizePipeline {
         let allFeatures = try readFeatures(cfg.paths.features)
         let barcodes = try readBarcodes(cfg.paths.barcodes)
         let fName = displayName(cfg.paths.features), bName = displayName(cfg.paths.barcodes)
+        // pv-simulate's cells.tsv must come from the same run as the matrix beside it.
+        if let l = cfg.labelsPath, l != "-", cfg.paths.matrix != "-",
+           URL(fileURLWithPath: l).deletingLastPathComponent().standardizedFileURL == URL(fileURLWithPath: cfg.paths.matrix).deletingLastPathComponent().standardizedFileURL {
+            try RunStamp.requireSameRun([cfg.paths.matrix, l])
+        }
         let labels = try cfg.labelsPath.map { try CellLabels(path: $0) }
         // Labels are checked before the (long) matrix read: unknown barcodes, unlabelled cells.
         var cellLabels = [String](repeating: "", count: barcodes.count)
@@ -51,7 +56,10 @@ public enum NormalizePipeline {
             }
             keepCells = []
             for (i, b) in barcodes.enumerated() {
-                if let l = labels.byBarcode[b] { cellLabels[i] = l; keepCells.append(i) }
+                if let l = labels.byBarcode[b] {
+                    if let p = cfg.syntax.problem(l) { throw PVError.badInput(file: labels.name, line: labels.lineOf[b], p) }
+                    cellLabels[i] = l; keepCells.append(i)
+                }
                 else if !cfg.dropUnlabelled {
                     throw PVError.badInput(file: bName, line: i + 1,
                                            "barcode \(b) has no label in \(labels.name) (use --drop-unlabelled to drop such cells)")
@@ -155,24 +163,31 @@ public enum NormalizePipeline {
 
         // Outputs: all three written to temporaries, committed together at the end.
         try ensureDirectory(cfg.outDir)
-        let exprOut = try OutputFile((cfg.outDir as NSString).appendingPathComponent("expr.npy"))
-        let genesOut = try OutputFile((cfg.outDir as NSString).appendingPathComponent("genes.tsv"))
-        let obsOut = try OutputFile((cfg.outDir as NSString).appendingPathComponent("obs.tsv"))
-        try writeExpr(x, sizeFactors: sf, kept: kept, to: exprOut)
-
-        var gs = provenanceLines().joined(separator: "\n") + "\n"
-        gs += "gene_id\tsymbol\tmean\tdispersion\thighly_variable\tdispersion_norm\n"
+        var gs = "gene_id\tsymbol\tmean\tdispersion\thighly_variable\tdispersion_norm\n"
         for g in kept {
             gs += "\(features[g].id)\t\(features[g].symbol)\t\(fmt(means[g]))\t\(fmt(disps[g]))\t\(hv[g] ? "True" : "False")\t\(fmt(dnorm[g]))\n"
         }
-        try genesOut.write(gs)
-        var os = provenanceLines().joined(separator: "\n") + "\n"
-        os += "barcode\tlabel\tn_counts\tn_genes\tsize_factor\n"
+        var os = "barcode\tlabel\tn_counts\tn_genes\tsize_factor\n"
         for (r, i) in keepCells.enumerated() {
             os += "\(barcodes[i])\t\(cellLabels[i])\t\(totals[r])\t\(detected[r])\t\(sf[r])\n"
         }
-        try obsOut.write(os)
-        try exprOut.commit(); try genesOut.commit(); try obsOut.commit()
+        // The run id is a hash of what is written (not of the command line, which names --threads): one input and
+        // one set of options give byte-identical files. expr.npy's header gets it once its data are written.
+        var fingerprint = RunStamp.Fingerprint()
+        fingerprint.add(gs); fingerprint.add(os)
+        RunStamp.derive(from: fingerprint)  // a placeholder of the same length until expr.npy is hashed
+        let outputs = OutputSet()
+        let exprOut = try outputs.file((cfg.outDir as NSString).appendingPathComponent("expr.npy"))
+        let genesOut = try outputs.file((cfg.outDir as NSString).appendingPathComponent("genes.tsv"))
+        let obsOut = try outputs.file((cfg.outDir as NSString).appendingPathComponent("obs.tsv"))
+        let exprHeader = NPYHeader(dtype: .float32, shape: [x.rows, kept.count]).encoded(run: RunStamp.id)
+        try exprOut.write(exprHeader)
+        try writeExpr(x, sizeFactors: sf, kept: kept, to: exprOut, fingerprint: &fingerprint)
+        RunStamp.derive(from: fingerprint)
+        try exprOut.overwrite(at: 0, NPYHeader(dtype: .float32, shape: [x.rows, kept.count]).encoded(run: RunStamp.id))
+        try genesOut.write(provenanceLines().joined(separator: "\n") + "\n" + gs)
+        try obsOut.write(provenanceLines().joined(separator: "\n") + "\n" + os)
+        try outputs.commit()
 
         sum.cellsOut = x.rows; sum.genesKept = kept.count; sum.target = target; sum.nonzeros = full.nnz
         let el = Date().timeIntervalSince(t0)
@@ -188,8 +203,8 @@ public enum NormalizePipeline {
 
     /// Writes log1p(x / sf) of the kept columns of the counts `x` as a dense cells x genes float32 `.npy`, a block of
     /// rows at a time: the blocks are filled in parallel while the previous one is written on another thread.
-    static func writeExpr(_ x: CSRMatrix, sizeFactors: [Float], kept: [Int], to out: OutputFile) throws {
-        try out.write(NPYHeader(dtype: .float32, shape: [x.rows, kept.count]).encoded())
+    /// The header is written by the caller; `fingerprint` is fed every block written.
+    static func writeExpr(_ x: CSRMatrix, sizeFactors: [Float], kept: [Int], to out: OutputFile, fingerprint: inout RunStamp.Fingerprint) throws {
         var col = [Int32](repeating: -1, count: x.cols)
         for (j, g) in kept.enumerated() { col[g] = Int32(j) }
         let w = kept.count
@@ -221,8 +236,10 @@ public enum NormalizePipeline {
                     }
                 }
             }
+            let rows = UnsafeRawBufferPointer(start: b.baseAddress!, count: nr * w * 4)
+            fingerprint.add(rows)
             // Returns once the other buffer is written, so it is free to be filled next.
-            try writer.write(UnsafeRawBufferPointer(start: b.baseAddress!, count: nr * w * 4))
+            try writer.write(rows)
             r0 += nr
             which ^= 1
         }

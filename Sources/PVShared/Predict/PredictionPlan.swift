@@ -18,7 +18,7 @@ public struct PredictionPlan {
         if let list {
             let syntax = LabelSyntax()
             for raw in list.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) }) where !raw.isEmpty {
-                let c = syntax.canonical(raw)
+                let c = try syntax.strictCanonical(raw) { PVError.usage("--conditions: \($0)") }
                 if c == Condition.control { throw PVError.usage("--conditions: '\(raw)' is the control condition; nothing to predict") }
                 if let g = Condition.genes(c).first(where: { !known.contains($0) }) {
                     throw PVError.usage("--conditions: gene \(g) of \(c) was not a perturbation target in training of \(modelName); \(hint)")

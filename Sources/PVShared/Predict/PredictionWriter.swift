@@ -13,6 +13,8 @@ import Foundation
 /// mean goes to means.npy (the clamp shifts only the cells' mean, which the mean metrics do not read).
 public final class PredictionWriter {
     let npy: OutputFile, tsv: OutputFile, meansNpy: OutputFile, meansTsv: OutputFile
+    /// The four outputs and any extra ones (`extra`), renamed into place together; each carries the run id.
+    let outputs = OutputSet()
     let genes: Int
     var tsvText: String, meansText: String
     public private(set) var cellsWritten = 0, conditionsWritten = 0
@@ -21,12 +23,12 @@ public final class PredictionWriter {
     public init(dir: String, cells: Int, conditions: Int, genes: Int) throws {
         try ensureDirectory(dir)
         self.genes = genes
-        npy = try OutputFile(dir + "/pred.npy")
-        tsv = try OutputFile(dir + "/pred.tsv")
-        meansNpy = try OutputFile(dir + "/means.npy")
-        meansTsv = try OutputFile(dir + "/means.tsv")
-        try npy.write(NPYHeader(dtype: .float32, shape: [cells, genes]).encoded())
-        try meansNpy.write(NPYHeader(dtype: .float32, shape: [conditions, genes]).encoded())
+        npy = try outputs.file(dir + "/pred.npy")
+        tsv = try outputs.file(dir + "/pred.tsv")
+        meansNpy = try outputs.file(dir + "/means.npy")
+        meansTsv = try outputs.file(dir + "/means.tsv")
+        try npy.write(NPYHeader(dtype: .float32, shape: [cells, genes]).encoded(run: RunStamp.id))
+        try meansNpy.write(NPYHeader(dtype: .float32, shape: [conditions, genes]).encoded(run: RunStamp.id))
         let prov = provenanceLines().joined(separator: "\n") + "\n"
         tsvText = prov + "row\tcondition\tcontrol_barcode\n"
         meansText = prov + "row\tcondition\n"
@@ -41,10 +43,13 @@ public final class PredictionWriter {
         meansText += "\(conditionsWritten)\t\(condition)\n"; conditionsWritten += 1
     }
 
-    /// Writes the TSVs and commits every output (and `extra` outputs) together.
-    public func commit(extra: [OutputFile] = []) throws {
+    /// Opens another output committed with the predictions (`--latents`, `--graph`); `label` names its option.
+    public func extra(_ path: String, label: String) throws -> OutputFile { try outputs.file(path, label: label) }
+
+    /// Writes the TSVs and commits every output together: all are written and synced before any is renamed.
+    public func commit() throws {
         try tsv.write(tsvText); try meansTsv.write(meansText)
-        for f in [npy, tsv, meansNpy, meansTsv] + extra { try f.commit() }
+        try outputs.commit()
     }
 
     /// Clamps `count` values at 0 (the clamp rule above).

@@ -41,6 +41,8 @@ public final class Prediction {
         guard FileManager.default.fileExists(atPath: tsvPath) else {
             throw PVError.missingInput(file: tsvPath, "no pred.tsv beside \(npyPath) (pv-predict writes both)")
         }
+        // All four files of one pv-predict run: a run killed between its renames leaves a mix.
+        try RunStamp.requireSameRun([npyPath, tsvPath, meansPath, folder.appendingPathComponent("means.tsv").path])
         let t = try TSVTable(path: tsvPath)
         let rc = try t.column("row"), cc = try t.column("condition")
         var seen = [Int](repeating: 0, count: rows)
@@ -53,7 +55,7 @@ public final class Prediction {
             seen[row] = line
             let label = r[cc].trimmingCharacters(in: .whitespaces)
             guard !label.isEmpty else { throw PVError.badInput(file: tsvPath, line: line, "empty condition") }
-            let cond = LabelSyntax().canonical(label)
+            let cond = try LabelSyntax().strictCanonical(label) { PVError.badInput(file: tsvPath, line: line, $0) }
             rowsByCondition[cond, default: []].append(row)
             if firstLine[cond] == nil { firstLine[cond] = line }
         }

@@ -67,6 +67,7 @@ public enum ScoreReport {
             "de_genes": r.de.mapValues { $0.map { r.geneNames[$0] } },
         ]
         doc["reference"] = r.reference ?? NSNull()
+        if let run = RunStamp.current { doc["run"] = run }
         do { return try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .prettyPrinted]) } catch {
             throw PVError.io(file: "json", "cannot encode the scores: \(error)")
         }

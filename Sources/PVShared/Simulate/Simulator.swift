@@ -53,11 +53,14 @@ public func simulateScreen(_ p: SimParams, outDir: String, gzipLevel: Int32 = 4)
 
     // Outputs: all created first, committed together at the end.
     try ensureDirectory(outDir)
-    let matrixOut = try OutputFile(outDir + "/matrix.mtx.gz")
+    // The files are a function of the parameters (whatever the thread count): so is the run id.
+    RunStamp.derive(from: ["pv-simulate", pvVersion, "\(p)", "gzip \(gzipLevel)"])
+    let outputs = OutputSet()
+    let matrixOut = try outputs.file(outDir + "/matrix.mtx.gz")
     // True latents, streamed block by block behind a header that the known shape fixes up front.
-    let latentsOut = try OutputFile(outDir + "/latents.npy")
-    try latentsOut.write(NPYHeader(dtype: .float32, shape: [N, dZ]).encoded())
-    let bodyPath = outDir + "/.matrix.mtx.gz.body.\(getpid()).tmp"
+    let latentsOut = try outputs.file(outDir + "/latents.npy")
+    try latentsOut.write(NPYHeader(dtype: .float32, shape: [N, dZ]).encoded(run: RunStamp.id))
+    let bodyPath = outDir + "/.matrix.mtx.gz.\(getpid()).body.tmp"
     guard let body = fopen(bodyPath, "w+b") else { throw PVError.io(file: bodyPath, "cannot create: \(String(cString: strerror(errno)))") }
     PendingOutputs.add(bodyPath)
     defer { fclose(body); unlink(bodyPath); PendingOutputs.remove(bodyPath) }
@@ -177,7 +180,7 @@ public func simulateScreen(_ p: SimParams, outDir: String, gzipLevel: Int32 = 4)
     prog.finish()
 
     // The matrix: a gzip member with the header (the nonzero count is known only now), then the body members.
-    let header = "%%MatrixMarket matrix coordinate integer general\n% simulated by pv-simulate \(pvVersion), seed \(p.seed)\n\(G) \(N) \(nnz)\n"
+    let header = "%%MatrixMarket matrix coordinate integer general\n% simulated by pv-simulate \(pvVersion), seed \(p.seed)\n% run: \(RunStamp.id)\n\(G) \(N) \(nnz)\n"
     try matrixOut.write(try Array(header.utf8).withUnsafeBytes { try gzipMember($0, level: gzipLevel) })
     fflush(body)
     rewind(body)
@@ -190,11 +193,12 @@ public func simulateScreen(_ p: SimParams, outDir: String, gzipLevel: Int32 = 4)
     if ferror(body) != 0 { throw PVError.io(file: bodyPath, "read failed") }
 
     let barcodes = (0..<N).map(simulatedBarcode)
-    let bcOut = try OutputFile(outDir + "/barcodes.tsv")
+    let bcOut = try outputs.file(outDir + "/barcodes.tsv")
     try bcOut.write(barcodes.joined(separator: "\n") + "\n")
-    let featOut = try OutputFile(outDir + "/features.tsv")
+    let featOut = try outputs.file(outDir + "/features.tsv")
     try featOut.write(model.geneNames.map { "\($0)\t\($0)\tGene Expression" }.joined(separator: "\n") + "\n")
-    let cellsOut = try OutputFile(outDir + "/cells.tsv")
+    let cellsOut = try outputs.file(outDir + "/cells.tsv")
+    try cellsOut.write("# run: \(RunStamp.id)\n")
     try cellsOut.write((0..<N).map { "\(barcodes[$0])\t\(model.conditions[cellCond[$0]])" }.joined(separator: "\n") + "\n")
 
     var sm = SimSummary()
@@ -203,9 +207,9 @@ public func simulateScreen(_ p: SimParams, outDir: String, gzipLevel: Int32 = 4)
     sm.medianTotal = N % 2 == 1 ? Double(st[N / 2]) : 0.5 * Double(st[N / 2 - 1] + st[N / 2])
     sm.medianGenes = N % 2 == 1 ? Double(sg[N / 2]) : 0.5 * Double(sg[N / 2 - 1] + sg[N / 2])
     let npz = try simulationTruth(model, counts: counts, exprSum: exprSum, obsSum: obsSum, targetSum: S, summary: &sm)
-    let truthOut = try OutputFile(outDir + "/truth.npz")
+    let truthOut = try outputs.file(outDir + "/truth.npz")
     try truthOut.write(try npz.zipBytes(path: truthOut.path))
 
-    for o in [matrixOut, bcOut, featOut, cellsOut, truthOut, latentsOut] { try o.commit() }
+    try outputs.commit()
     return sm
 }

@@ -17,7 +17,7 @@ public func readCustomSplit(_ path: String, syntax: LabelSyntax, known: Set<Stri
         guard f.count == 2 || f.count == 3 else {
             throw PVError.badInput(file: r.name, line: r.lineNumber, "expected condition<TAB>set[<TAB>group], found \(f.count) field\(f.count == 1 ? "" : "s")")
         }
-        let c = syntax.canonical(f[0])
+        let c = try syntax.strictCanonical(f[0]) { PVError.badInput(file: r.name, line: r.lineNumber, $0) }
         var set = f[1].trimmingCharacters(in: .whitespaces)
         if set == "none" || set == "-" { set = "" }
         guard ["train", "val", "test", ""].contains(set) else {

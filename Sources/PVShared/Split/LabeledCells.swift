@@ -18,11 +18,16 @@ public struct LabeledCells {
     /// `barcodeColumn` or `labelColumn`; then both columns must exist. Otherwise the table has no header and its
     /// first two columns are barcode and label. Rejects empty tables, missing label fields and duplicate barcodes.
     public init(path: String, syntax: LabelSyntax, barcodeColumn: String = "barcode", labelColumn: String = "label") throws {
+        // pv-normalize's obs.tsv must come from the same run as the expr.npy beside it.
+        if path != "-" && URL(fileURLWithPath: path).lastPathComponent == "obs.tsv" {
+            try RunStamp.requireSameRun([path] + ["expr.npy", "genes.tsv"].map { RunStamp.sibling(path, $0) })
+        }
         let r = try LineReader(path: path)
         name = r.name
         var bcol = 0, lcol = 1, width = -1
         var first = true
         var seen: [String: Int] = [:]
+        var repeated: [String: Int] = [:]
         while let line = try r.nextString() {
             if line.hasPrefix("#") || line.isEmpty { continue }
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
@@ -48,6 +53,11 @@ public struct LabeledCells {
             }
             let bc = f[bcol], label = f[lcol]
             if bc.isEmpty { throw PVError.badInput(file: name, line: r.lineNumber, "empty barcode") }
+            if bc.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                throw PVError.badInput(file: name, line: r.lineNumber, "barcode '\(bc)' contains a control character")
+            }
+            if let p = syntax.problem(label) { throw PVError.badInput(file: name, line: r.lineNumber, p) }
+            if syntax.repeatsGene(label) { repeated[label, default: 0] += 1 }
             if let prev = seen[bc] { throw PVError.badInput(file: name, line: r.lineNumber, "duplicate barcode \(bc) (first on line \(prev))") }
             seen[bc] = r.lineNumber
             let genes = syntax.genes(label)
@@ -60,6 +70,9 @@ public struct LabeledCells {
             barcodes.append(bc); labels.append(label); conditions.append(Condition.name(genes)); lineNumbers.append(r.lineNumber)
         }
         if barcodes.isEmpty { throw PVError.badInput(file: name, "no cells (expected barcode<TAB>label rows)") }
+        for (l, n) in repeated.sorted(by: { $0.key < $1.key }) {
+            warn("\(name): label '\(l)' (\(n) cell\(n == 1 ? "" : "s")) names a gene twice; read as \(syntax.canonical(l))")
+        }
     }
 
     /// Builds a table directly (tests, other tools).
