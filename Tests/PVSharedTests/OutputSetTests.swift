@@ -174,3 +174,18 @@ extension OutputSetTests {
         XCTAssertTrue(r.stderr.contains("--latents"), r.stderr)
     }
 }
+
+extension OutputSetTests {
+    /// A folder output (a zarr store) removes what killed runs left of it too.
+    func testFolderOutputRemovesStaleTempFolders() throws {
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run(); gone.waitUntilExit()
+        let stale = dir.appendingPathComponent(".s.zarr.\(gone.processIdentifier).tmp")
+        try FileManager.default.createDirectory(at: stale.appendingPathComponent("X"), withIntermediateDirectories: true)
+        let f = try OutputFolder(dir.appendingPathComponent("s.zarr").path, kind: "zarr store") { _ in true }
+        try f.write(".zgroup", Array("{}".utf8))
+        try f.commit()
+        XCTAssertEqual(TestSupport.files(in: dir), ["s.zarr"])
+    }
+}

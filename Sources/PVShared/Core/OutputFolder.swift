@@ -60,6 +60,7 @@ public final class OutputFolder {
         PendingOutputs.remove(tmpPath)
         finished = true
         if let aside { try? FileManager.default.removeItem(atPath: aside) }
+        TempNames.removeStale(of: path)
     }
 
     /// Deletes the temporary folder; the target is untouched.
