@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # make test-cluster: pv's Snakemake workflow, locally and through a real single-node Slurm on this machine.
 #  1. the demo sweep (workflow/config/demo.yaml shrunk by small.yaml) locally, with workflow/profiles/local
-#  5. a training job stopped mid-way continues from its checkpoint and gives the uninterrupted run's predictions
 #  2. the same sweep through Slurm, with workflow/profiles/slurm as shipped, from its own working directory
 #  3. checks: Snakemake finds nothing left to do; every rule's log names the Slurm job that ran it, which COMPLETED;
 #     every prediction and the scores equal the local run's (same seeds, same threads)
-#  4. a failing rule (locally, and through Slurm beside 2): Snakemake exits non-zero, the tool's error line is in the rule's log
+#  4. a failing rule (locally, and through Slurm): Snakemake exits non-zero, the tool's error line in the rule's log
+#  5. a training job stopped mid-way continues from its checkpoint and gives the uninterrupted run's predictions
 # The Slurm part (2-4) starts the cluster with Tests/cluster/local-slurm.sh (accounting on, so the profile's defaults
 # work) and stops it at the end unless it was already running; it skips, saying why in one line, when not root or
 # without apt-get. Needs `make build` and `make workflow-deps` first (the Makefile target does both).
@@ -30,6 +30,45 @@ threads=1
 configs=("$repo/workflow/config/demo.yaml" "$repo/$here/small.yaml")
 rm -rf "$out"
 mkdir -p "$out/local" "$out/slurm" "$out/failing" "$out/resume"
+
+# The Slurm runs (2 and 4) start first and run in the background while the local checks (1, 5, 4a) run: most of
+# their time is Slurm's polling and one Snakemake start per job.
+slurm=1
+if [ "$(id -u)" -ne 0 ]; then slurm=0; why="needs root to start Slurm's daemons"
+elif ! command -v apt-get >/dev/null && ! command -v slurmctld >/dev/null; then
+  slurm=0; why="Slurm is not installed and apt-get is unavailable"
+fi
+if [ "$slurm" = 1 ]; then
+  # Start the cluster; stop it at the end only if this run started it.
+  was_running=0
+  if "$slurm_sh" status 2>/dev/null | grep -q '^slurmctld: running'; then was_running=1; fi
+  mode=on
+  if [ "$was_running" = 1 ] && [ "$(cat /run/local-slurm/mode 2>/dev/null)" = plain ]; then mode=off; fi
+  cleanup() {
+    # a failed check may leave the background runs going: TERM to their `timeout` (which passes it to snakemake)
+    for p in ${slurm_pid:-} ${failing_pid:-}; do pkill -TERM -P "$p" 2>/dev/null || true; done
+    if [ "$was_running" = 0 ]; then "$slurm_sh" stop >/dev/null 2>&1 || true; fi
+  }
+  trap cleanup EXIT
+  t0=$(date +%s)
+  if [ "$mode" = on ]; then "$slurm_sh" start --accounting >/dev/null; else "$slurm_sh" start >/dev/null; fi
+  say "Slurm up (accounting: $mode) after $(( $(date +%s) - t0 )) s"
+  # Without accounting sacct fails and the executor must poll squeue (workflow/profiles/slurm/config.yaml).
+  poll=(--slurm-init-seconds-before-status-checks 1)
+  [ "$mode" = off ] && poll+=(--slurm-status-command squeue)
+  # 2. the sweep through Slurm
+  t_slurm=$(date +%s)
+  (cd "$out/slurm" && timeout -k 10 270 "$smk" -s "$repo/workflow/Snakefile" --profile "$repo/workflow/profiles/slurm" \
+     "${poll[@]}" --configfile "${configs[@]}" --config bin="$repo/.build/release" results=results threads=$threads \
+     >snakemake.log 2>&1 && echo 0 > rc || echo $? > rc) &
+  slurm_pid=$!
+  # 4. a failing rule through Slurm: the first job fails (pv-simulate rejects --genes 0)
+  (cd "$out/failing" && timeout -k 10 240 "$smk" -s "$repo/workflow/Snakefile" --profile "$repo/workflow/profiles/slurm" \
+     "${poll[@]}" --configfile "${configs[@]}" --config bin="$repo/.build/release" results=results threads=$threads \
+     'datasets={demo: {simulate: "--genes 0"}}' >snakemake.log 2>&1 && echo 0 > rc || echo $? > rc) &
+  failing_pid=$!
+fi
+
 
 # 1. local
 t0=$(date +%s)
@@ -73,40 +112,15 @@ grep -q '^pv-simulate: --genes must be at least 1' results/demo/logs/simulate.lo
 cd "$repo"
 say "a failing rule, locally: Snakemake exit status $rc, the tool's error line in the rule's log"
 
-if [ "$(id -u)" -ne 0 ]; then say "Slurm part skipped: needs root to start Slurm's daemons"; exit 0; fi
-if ! command -v apt-get >/dev/null && ! command -v slurmctld >/dev/null; then
-  say "Slurm part skipped: Slurm is not installed and apt-get is unavailable"; exit 0
-fi
-
-# Start the cluster; stop it at the end only if this run started it.
-was_running=0
-if "$slurm_sh" status 2>/dev/null | grep -q '^slurmctld: running'; then was_running=1; fi
-mode=on
-if [ "$was_running" = 1 ] && [ "$(cat /run/local-slurm/mode 2>/dev/null)" = plain ]; then mode=off; fi
-cleanup() { if [ "$was_running" = 0 ]; then "$slurm_sh" stop >/dev/null 2>&1 || true; fi; }
-trap cleanup EXIT
-t0=$(date +%s)
-if [ "$mode" = on ]; then "$slurm_sh" start --accounting >/dev/null; else "$slurm_sh" start >/dev/null; fi
-say "Slurm up (accounting: $mode) after $(( $(date +%s) - t0 )) s"
-# Without accounting sacct fails and the executor must poll squeue (workflow/profiles/slurm/config.yaml).
-poll=(--slurm-init-seconds-before-status-checks 1)
-[ "$mode" = off ] && poll+=(--slurm-status-command squeue)
-
-
-# 4 (started now, runs beside 2). The first job fails: pv-simulate rejects --genes 0.
-(cd "$out/failing" && timeout -k 10 240 "$smk" -s "$repo/workflow/Snakefile" --profile "$repo/workflow/profiles/slurm" \
-   "${poll[@]}" --configfile "${configs[@]}" \
-   --config bin="$repo/.build/release" results=results threads=1 \
-   'datasets={demo: {simulate: "--genes 0"}}' >snakemake.log 2>&1 && echo 0 > rc || echo $? > rc) &
-failing_pid=$!
-
-# 2. Slurm
-t0=$(date +%s)
-(cd "$out/slurm" && timeout -k 10 270 "$smk" -s "$repo/workflow/Snakefile" --profile "$repo/workflow/profiles/slurm" \
-   "${poll[@]}" --configfile "${configs[@]}" --config bin="$repo/.build/release" results=results threads=$threads \
-   >snakemake.log 2>&1) || { tail -n 30 "$out/slurm/snakemake.log" >&2; fail "Slurm run failed or timed out ($out/slurm/snakemake.log)"; }
-say "Slurm run: $(( $(date +%s) - t0 )) s"
+if [ "$slurm" = 0 ]; then say "Slurm part skipped: $why"; exit 0; fi
+wait "$slurm_pid" || true
 wait "$failing_pid" || true
+if [ "$(cat "$out/slurm/rc")" != 0 ]; then
+  tail -n 30 "$out/slurm/snakemake.log" >&2
+  fail "Slurm run failed or timed out, exit status $(cat "$out/slurm/rc") ($out/slurm/snakemake.log)"
+fi
+say "Slurm run: $(( $(date +%s) - t_slurm )) s (beside the local checks)"
+
 
 # 3. checks
 cd "$out/slurm"

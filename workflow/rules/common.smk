@@ -10,9 +10,10 @@ THREADS = int(config.get("threads", 2))
 _bad = [n for n in list(DATASETS) + list(MODELS) + list(BASELINES) if not re.fullmatch(r"[A-Za-z0-9_.+-]+", str(n))]
 if _bad:
     raise WorkflowError(f"names of datasets, models and baselines may use letters, digits and _ . + - only: {_bad}")
-_clash = set(MODELS) & set(BASELINES)
+# pred-MODEL-sSEED/ and pred-BASELINE/ share a folder namespace, as do the names in pv-score's table
+_clash = set(MODELS) & set(BASELINES) | {b for b in BASELINES for m in MODELS if re.fullmatch(re.escape(str(m)) + r"-s\d+", str(b))}
 if _clash:
-    raise WorkflowError(f"a model configuration and a baseline share a name: {sorted(_clash)}")
+    raise WorkflowError(f"a baseline has the name of a model configuration (or of one of its seeds): {sorted(_clash)}")
 
 
 def tool(name):
