@@ -2,6 +2,7 @@
 #   make demo                          simulate a small screen, run every stage, print the score table
 #   make test                          unit and end-to-end tests (swift test)
 #   make DATA=path/to/10x OUT=results/x [LABELS=cells.tsv]   the pipeline on your own 10x folder (same as make run ...)
+#   make report                        $(OUT)/report.html: scores, held-out double scatters, training curves, learned graph
 #   make anndata                       AnnData zarr stores of a run: $(OUT)/expr.zarr and the cell-eval pair in $(OUT)/cell-eval
 #   make interop-deps                  anndata + cell-eval in .venv-interop (the interoperability tests use it), Chromium as root
 #   make workflow-deps                 Snakemake + its Slurm executor in .venv-smk (workflow/: the pipeline on a cluster)
@@ -29,7 +30,7 @@ PVAE_PREDS = $(OUT)/pred-pvae/pred.npy $(foreach s,$(EXTRA_SEEDS),$(OUT)/pred-pv
 # Rank of the low-rank additive yardstick (baseline "additive-rank": pv-train --model additive --rank R).
 RANK ?= 5
 
-.PHONY: all build deps interop-deps workflow-deps test test-cluster demo run anndata clean bench fidelity fidelity-quick
+.PHONY: all build deps interop-deps workflow-deps test test-cluster demo run report anndata clean bench fidelity fidelity-quick
 # Keep every intermediate (models, predictions): users inspect them and reruns reuse them.
 .SECONDARY:
 # `make DATA=path/to/10x OUT=results/x` runs the whole pipeline on that folder; plain `make` only builds.
@@ -130,6 +131,15 @@ $(OUT)/scores.tsv: $(PVAE_PREDS) $(foreach b,$(BASELINES),$(OUT)/pred-$(b)/pred.
 
 run: $(OUT)/scores.tsv
 
+# One self-contained HTML page of the run (pv-report): the score table, per held-out double the predicted vs true
+# change and interaction of the model and the additive yardstick, the training curves and the learned graph.
+REPORT_PREDS ?= pvae additive
+report: $(OUT)/report.html
+
+$(OUT)/report.html: $(OUT)/scores.tsv $(OUT)/model.npz
+	$(BIN)/pv-report --out $@ --model pvae=$(OUT)/model.npz $(foreach p,$(REPORT_PREDS),--pred $(p)=$(OUT)/pred-$(p)) \
+	  $(OUT)/scores.json $(OUT)/expr.npy $(OUT)/split.tsv
+
 # AnnData zarr stores (pv-export): the whole expression matrix with the split for scanpy, and the pair cell-eval
 # compares (real.zarr, and one store per predictor with the same control cells).
 anndata: $(OUT)/expr.zarr $(OUT)/cell-eval/real.zarr
@@ -150,6 +160,9 @@ demo: build
 	$(BIN)/pv-simulate $(DEMO_SIM_OPTS) --out demo/screen
 	$(MAKE) --no-print-directory run DATA=demo/screen OUT=demo/out NORMALIZE_OPTS="--n-top-genes 300" \
 	  TRAIN_OPTS="$(DEMO_TRAIN_OPTS)" SEEDS="$(DEMO_SEEDS)"
+	@$(MAKE) --no-print-directory report DATA=demo/screen OUT=demo/out NORMALIZE_OPTS="--n-top-genes 300" \
+	  TRAIN_OPTS="$(DEMO_TRAIN_OPTS)" SEEDS="$(DEMO_SEEDS)" >/dev/null
+	@echo "report: $(CURDIR)/demo/out/report.html"
 
 clean:
 	rm -rf .build demo

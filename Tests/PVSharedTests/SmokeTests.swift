@@ -3,7 +3,7 @@ import PVShared
 
 final class SmokeTests: XCTestCase {
     func testEveryToolAnswersVersionAndHelp() throws {
-        for t in ["pv-normalize", "pv-split", "pv-train", "pv-predict", "pv-score", "pv-simulate", "pv-export"] {
+        for t in ["pv-normalize", "pv-split", "pv-train", "pv-predict", "pv-score", "pv-simulate", "pv-export", "pv-report"] {
             let v = try TestSupport.run(t, ["--version"])
             XCTAssertEqual(v.status, 0, t)
             XCTAssertEqual(v.stdout, "\(t) \(pvVersion)\n")

@@ -26,6 +26,16 @@ public struct LoadedModel {
                 throw PVError.badInput(file: displayName(gpath), "gene \(j + 1) is '\(names[j])' but \(mname) has '\(model.genes[j])' there: \(displayName(exprPath)) is not from the pv-normalize run the model was trained on")
             }
         }
+        try self.init(model: model, name: mname, batch: batch, mode: mode, meanDraws: meanDraws)
+    }
+
+    /// Loads `path` to inspect the model itself (training history, learned graph), with no expression matrix to
+    /// check its genes against.
+    public init(path: String) throws {
+        try self.init(model: try ModelFile(path: path), name: displayName(path), batch: 1)
+    }
+
+    private init(model: ModelFile, name mname: String, batch: Int, mode: PredictMode = .prior, meanDraws: Int = 1) throws {
         file = model; name = mname
         if model.kind == "pvae" {
             let cfg = try PVModelIO.config(of: model, file: mname)

@@ -130,51 +130,88 @@ public final class PVPredictor: Predictor {
         return out
     }
 
-    /// The learned graph: Λ_νν edges (source node → target node, |weight| > threshold) for the control label and
-    /// each single target, and each target's program (the z_ν node its μ_ν(e_k) − μ_ν(0) moves most).
-    public func graph(targetNames: [String], threshold: Float) -> [[String]] {
-        let K = targetNames.count, dN = vae.cfg.latentResp, nL = vae.cfg.nL
-        var rows: [[String]] = []
+    /// The learned response graph: Λ_νν (packed strict lower triangle, `nL` values; entry (i, j), i > j, is the
+    /// weight of edge z_ν,j → z_ν,i) under the control label and under each single target, and each target's
+    /// program μ_ν(e_k) − μ_ν(0) (d_ν values). Labels are evaluated in batches of `maxRows`.
+    public func learnedGraph(targetCount K: Int) -> LearnedGraph {
+        let dN = vae.cfg.latentResp, nL = vae.cfg.nL
+        var lambda: [[Float]] = []
         var k0 = 0
         while k0 <= K {
             let n = min(vae.maxRows, K + 1 - k0)
             for s in 0..<n { let k = k0 + s; vae.unets.setLabel(s, targets: k == 0 ? [] : [k - 1]) }
             vae.unets.forward(count: n)
-            for s in 0..<n {
-                let k = k0 + s
-                let cond = k == 0 ? Condition.control : targetNames[k - 1]
-                let L = vae.unets.lnn.p + s * nL
-                for i in 1..<max(dN, 1) {
-                    for j in 0..<i {
-                        let w = L[TriangularSolve.packed(i, j)]
-                        if abs(w) > threshold {
-                            rows.append(["edge", cond, "z_resp_\(j + 1)", "z_resp_\(i + 1)", String(format: "%.5g", w)])
-                        }
-                    }
-                }
-            }
+            for s in 0..<n { lambda.append(Array(UnsafeBufferPointer(start: vae.unets.lnn.p + s * nL, count: nL))) }
             k0 += n
         }
-        // Programs: μ_ν(e_k) − μ_ν(0).
         var mu0 = [Float](repeating: 0, count: dN)
         vae.unets.setLabel(0, targets: [])
         vae.unets.forward(count: 1)
         for j in 0..<dN { mu0[j] = vae.unets.mu.p[j] }
+        var programs: [[Float]] = []
         var k = 0
         while k < K {
             let n = min(vae.maxRows, K - k)
             for s in 0..<n { vae.unets.setLabel(s, targets: [k + s]) }
             vae.unets.forward(count: n)
-            for s in 0..<n {
-                var best = 0, bw: Float = 0
-                for j in 0..<dN {
-                    let d = vae.unets.mu.p[s * dN + j] - mu0[j]
-                    if abs(d) > abs(bw) { bw = d; best = j }
-                }
-                rows.append(["program", targetNames[k + s], targetNames[k + s], "z_resp_\(best + 1)", String(format: "%.5g", bw)])
-            }
+            for s in 0..<n { programs.append((0..<dN).map { vae.unets.mu.p[s * dN + $0] - mu0[$0] }) }
             k += n
         }
+        return LearnedGraph(nodes: dN, lambda: lambda, programs: programs)
+    }
+
+    /// The learned graph as pv-predict --graph's rows: Λ_νν edges (source node → target node, |weight| > threshold)
+    /// for the control label and each single target, and each target's program (the z_ν node its μ_ν(e_k) − μ_ν(0)
+    /// moves most).
+    public func graph(targetNames: [String], threshold: Float) -> [[String]] {
+        let g = learnedGraph(targetCount: targetNames.count)
+        var rows: [[String]] = []
+        for (k, _) in g.lambda.enumerated() {
+            let cond = k == 0 ? Condition.control : targetNames[k - 1]
+            for e in g.edges(label: k, threshold: threshold) {
+                rows.append(["edge", cond, "z_resp_\(e.source + 1)", "z_resp_\(e.target + 1)", String(format: "%.5g", e.weight)])
+            }
+        }
+        for (k, name) in targetNames.enumerated() {
+            let (best, bw) = g.programNode(k)
+            rows.append(["program", name, name, "z_resp_\(best + 1)", String(format: "%.5g", bw)])
+        }
         return rows
+    }
+}
+
+/// A trained model's response graph in numbers (see `PVPredictor.learnedGraph`): label 0 is control, label k + 1
+/// target k.
+public struct LearnedGraph {
+    public struct Edge { public var source: Int; public var target: Int; public var weight: Float }
+    /// Response latents z_ν (the nodes).
+    public let nodes: Int
+    /// Packed strict lower triangle of Λ_νν per label.
+    public let lambda: [[Float]]
+    /// μ_ν(e_k) − μ_ν(0) per target.
+    public let programs: [[Float]]
+
+    public init(nodes: Int, lambda: [[Float]], programs: [[Float]]) {
+        self.nodes = nodes; self.lambda = lambda; self.programs = programs
+    }
+
+    /// Edges of label `label` with |weight| > threshold, by target node then source node.
+    public func edges(label: Int, threshold: Float) -> [Edge] {
+        var out: [Edge] = []
+        let L = lambda[label]
+        for i in 1..<max(nodes, 1) {
+            for j in 0..<i {
+                let w = L[TriangularSolve.packed(i, j)]
+                if abs(w) > threshold { out.append(Edge(source: j, target: i, weight: w)) }
+            }
+        }
+        return out
+    }
+
+    /// The node target `k`'s program moves most, and by how much (signed); node 0 and 0 when nothing moves.
+    public func programNode(_ k: Int) -> (node: Int, weight: Float) {
+        var best = 0, bw: Float = 0
+        for (j, d) in programs[k].enumerated() where abs(d) > abs(bw) { bw = d; best = j }
+        return (best, bw)
     }
 }
