@@ -92,7 +92,8 @@ public enum ScoreReport {
         var lines: [[String]] = [["group", "metric", "better"] + label]
         func cell(_ v: Double, _ sd: Double) -> String {
             guard v.isFinite else { return "–" }
-            return String(format: "%.4f", v) + (sd.isFinite ? String(format: "±%.4f", sd) : "")
+            let r = abs(v) < 5e-5 ? 0 : v   // no "-0.0000"
+            return String(format: "%.4f", r) + (sd.isFinite ? String(format: "±%.4f", sd) : "")
         }
         for g in groupNames {
             let reps = preds.map { p in r.groups.filter { $0.group == g && $0.prediction == p } }
@@ -122,7 +123,7 @@ public enum ScoreReport {
         out += "* best of the row (higher or lower is better as marked; ceiling excluded); means over the conditions of each "
             + "group (± sd over replicates); – undefined; ! a prediction that lacks some of the group's conditions (not "
             + "starred); ceiling: half of each condition's true cells predicting the other half; cal_m = (m − m_nochange) "
-            + "/ (m_ceiling − m_nochange)\n"
+            + "/ (m_ceiling − m_nochange), undefined where the ceiling does not beat no change\n"
         if let ref = r.reference, !r.paired.isEmpty {
             out += "\npaired comparison with \(ref), condition by condition (replicates averaged first): win rate and mean "
                 + "difference (prediction − \(ref)) with a bootstrap 95% interval over conditions\n"

@@ -303,7 +303,8 @@ public enum Scorer {
                         let pm = Scorer.finiteMean(ok.map { $0.values[m]! })
                         let z = Scorer.finiteMean(ok.map { noChange[$0.condition]![m]! })
                         let one = Scorer.finiteMean(ok.map { ceilingBy[$0.condition]![m]! })
-                        cal[m] = one != z ? (pm - z) / (one - z) : .nan
+                        // Undefined unless the ceiling beats "no change" (few cells make the half split noisier than that).
+                        cal[m] = (m.higherIsBetter ? one > z : one < z) ? (pm - z) / (one - z) : .nan
                     }
                     groups.append(GroupScore(prediction: name, replicate: rep, group: gname, nConditions: sel.count,
                                              values: v, calibrated: cal))
