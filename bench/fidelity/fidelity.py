@@ -205,8 +205,13 @@ def train_predict(sc, binp, cfg_name, cfg, seed, conds, latents=False):
         run([f"{binp}/pv-predict", "--threads", "1", "--predict", "delta", "--cells-per-condition", str(PRED_CELLS),
              "--seed", str(seed), "--conditions", ",".join(conds), *extra, "--out", pdir, "--quiet", model,
              sc.expr_path, f"{sc.folder}/split-train.tsv"], f"{d}/predict.log")
-        pred = np.load(f"{pdir}/pred.npy").astype(np.float64)
-        _, rows = read_tsv(f"{pdir}/pred.tsv")
+        if os.path.exists(f"{pdir}/means.npy"):
+            # pv-predict's own predicted means (its expectation over all training controls), as pv-score reads them.
+            pred = np.load(f"{pdir}/means.npy").astype(np.float64)
+            _, rows = read_tsv(f"{pdir}/means.tsv")
+        else:
+            pred = np.load(f"{pdir}/pred.npy").astype(np.float64)
+            _, rows = read_tsv(f"{pdir}/pred.tsv")
         pc = np.array([r[1] for r in rows])
         np.savez(means_path, conds=np.array(conds), means=np.stack([pred[pc == c].mean(0) for c in conds]))
         os.remove(f"{pdir}/pred.npy")          # large; the means are what the benchmark needs
