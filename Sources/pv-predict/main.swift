@@ -88,10 +88,10 @@ runTool("pv-predict") {
     progress.finish()
 
     if let path = o.string("latents"), let p = model.pvae {
-        try writer.extra(path, label: "--latents").write(Interpretability.latentsTSV(p, split: split, expr: expr))
+        try writer.extra(path, label: "--latents", text: Interpretability.latentsTSV(p, split: split, expr: expr))
     }
     if let path = o.string("graph"), let p = model.pvae {
-        try writer.extra(path, label: "--graph").write(Interpretability.graphTSV(p, targets: model.file.targets, threshold: threshold))
+        try writer.extra(path, label: "--graph", text: Interpretability.graphTSV(p, targets: model.file.targets, threshold: threshold))
     }
     try writer.commit()
     info("wrote \(writer.cellsWritten) predicted cells and the means of \(plan.conditions.count) conditions (\(mode.rawValue)) to \(outDir)")
