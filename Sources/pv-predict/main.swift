@@ -72,6 +72,15 @@ runTool("pv-predict") {
                                   fixedCells: try o.intIfPresent("cells-per-condition"), modelName: model.name,
                                   hint: "see the known targets with: pv-predict --list-targets \(modelPath)")
 
+    // Every cell the predictions start from (and, with --latents, every cell encoded) must be finite: NaN there
+    // gave exit 0 and an all-NaN pred.npy.
+    let barcode = { (r: Int) in split.barcodes[r] }
+    try FiniteValues.require(values, cols: cols, rows: plan.controls, file: displayName(exprPath),
+                             what: "the control cells predictions start from", label: barcode)
+    if o.given("latents"), let p = model.pvae {
+        let encoded = (0..<split.count).filter { if case .success = p.targets(of: split.conditions[$0]) { return true } else { return false } }
+        try FiniteValues.require(values, cols: cols, rows: encoded, file: displayName(exprPath), what: "the cells --latents encodes", label: barcode)
+    }
     let writer = try PredictionWriter(dir: outDir, cells: plan.cellCounts.reduce(0, +), conditions: plan.conditions.count, genes: cols)
     let expr = values.baseAddress!
     let controlMean = Score.mean(values, cols: cols, rows: plan.controls)
@@ -88,10 +97,10 @@ runTool("pv-predict") {
     progress.finish()
 
     if let path = o.string("latents"), let p = model.pvae {
-        try writer.extra(path, label: "--latents").write(Interpretability.latentsTSV(p, split: split, expr: expr))
+        try writer.extra(path, label: "--latents", text: Interpretability.latentsTSV(p, split: split, expr: expr))
     }
     if let path = o.string("graph"), let p = model.pvae {
-        try writer.extra(path, label: "--graph").write(Interpretability.graphTSV(p, targets: model.file.targets, threshold: threshold))
+        try writer.extra(path, label: "--graph", text: Interpretability.graphTSV(p, targets: model.file.targets, threshold: threshold))
     }
     try writer.commit()
     info("wrote \(writer.cellsWritten) predicted cells and the means of \(plan.conditions.count) conditions (\(mode.rawValue)) to \(outDir)")

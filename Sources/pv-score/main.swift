@@ -68,17 +68,20 @@ runTool("pv-score") {
     let result = try Scorer.run(expr: values, rows: rows, cols: cols, exprName: displayName(exprPath), split: split,
                                 geneNames: geneNames, predictions: predictions, options: opts)
 
-    // All outputs are created first and committed together, so a failure leaves none behind.
+    // All outputs are created first and committed together, so a failure leaves none behind. Their run id is a
+    // hash of what they say (provenance aside): the same scores give the same files.
+    RunStamp.begin()
     let outputs = OutputSet()
-    if let path = o.string("out") {
-        let f = try outputs.file(path, label: "--out"); try f.write(ScoreReport.table(result).text())
-    }
+    var texts: [(label: String, path: String, text: String)] = []
+    if let path = o.string("out") { texts.append(("--out", path, ScoreReport.table(result).text())) }
     if let path = o.string("json") {
-        let f = try outputs.file(path, label: "--json"); try f.write(Array(try ScoreReport.json(result, options: opts)))
+        texts.append(("--json", path, String(decoding: try ScoreReport.json(result, options: opts), as: UTF8.self)))
     }
-    if let path = o.string("de-out") {
-        let f = try outputs.file(path, label: "--de-out"); try f.write(DEGenes.table(result.de, geneNames: geneNames).text())
-    }
+    if let path = o.string("de-out") { texts.append(("--de-out", path, DEGenes.table(result.de, geneNames: geneNames).text())) }
+    var fingerprint = RunStamp.Fingerprint()
+    for t in texts { fingerprint.add(t.label); fingerprint.addContent(t.text) }
+    RunStamp.derive(from: fingerprint)
+    for t in texts { try outputs.file(t.path, label: t.label).write(RunStamp.stamped(t.text)) }
     try outputs.commit()
     if toStdout.isEmpty { print(ScoreReport.summary(result), terminator: "") }
     info("scored \(result.predictions.count) prediction(s) on \(Set(result.conditions.map { $0.condition }).count) condition(s) of set '\(opts.set)'")

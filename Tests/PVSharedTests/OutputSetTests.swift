@@ -142,8 +142,9 @@ final class OutputSetTests: XCTestCase {
         try ok("pv-predict", ["--seed", "1", "--quiet", "--out", d + "/pred", d + "/add.npz", d + "/norm/expr.npy", d + "/split.tsv"])
         XCTAssertEqual(FormatTest.temps(in: dir.appendingPathComponent("pred")), [])
 
-        // pv-score: new scores.tsv beside the old scores.json.
-        try killed("pv-score", score)
+        // pv-score: new scores.tsv beside the old scores.json. Another seed gives other scores (the ceiling's halves):
+        // identical scores would carry one id, and a mix of identical files is no mix.
+        try killed("pv-score", score + ["--seed", "3"])
         assertPVError(exit: 65, "written by another run") { try RunStamp.requireSameRun([d + "/s/scores.tsv", d + "/s/scores.json"]) }
 
         // pv-normalize last (the files above read its outputs): other options, killed after expr.npy.
@@ -154,6 +155,48 @@ final class OutputSetTests: XCTestCase {
         try ok("pv-normalize", ["--labels", d + "/sim/cells.tsv", "--quiet", "--out", d + "/norm", d + "/sim"])
         XCTAssertEqual(FormatTest.temps(in: dir.appendingPathComponent("norm")), [])
         try ok("pv-split", ["--seed", "1", "--out", d + "/split2.tsv", d + "/norm/obs.tsv"])
+    }
+
+    /// Run ids were random for pv-predict and pv-score: two identical runs wrote different bytes (the id is in
+    /// pred.npy's header), which broke `make test-cluster`'s byte comparison of a Slurm run and a local run.
+    func testIdenticalRunsWriteIdenticalFilesAndOtherRunsOtherIds() throws {
+        let d = dir.path
+        let fm = FileManager.default
+        try ok("pv-simulate", ["--genes", "30", "--targets", "3", "--doubles", "1", "--cells-per-condition", "20", "--quiet", "--seed", "4", "--out", d + "/sim"])
+        try ok("pv-normalize", ["--labels", d + "/sim/cells.tsv", "--quiet", "--out", d + "/norm", d + "/sim"])
+        try ok("pv-split", ["--seed", "1", "--out", d + "/split.tsv", d + "/norm/obs.tsv"])
+        try ok("pv-train", ["--model", "additive", "--quiet", "--out", d + "/add.npz", d + "/norm/expr.npy", d + "/split.tsv"])
+        let inputs = [d + "/add.npz", d + "/norm/expr.npy", d + "/split.tsv"]
+        let predFiles = ["pred.npy", "pred.tsv", "means.npy", "means.tsv"]
+        func bytes(_ p: String) -> Data? { fm.contents(atPath: p) }
+
+        // The same command twice: every file byte for byte.
+        try ok("pv-predict", ["--seed", "1", "--quiet", "--out", d + "/p"] + inputs)
+        let first = predFiles.map { bytes(d + "/p/" + $0) }
+        try ok("pv-predict", ["--seed", "1", "--quiet", "--out", d + "/p"] + inputs)
+        for (i, f) in predFiles.enumerated() { XCTAssertEqual(bytes(d + "/p/" + f), first[i], "\(f) of two identical runs") }
+        let id = RunStamp.read(d + "/p/pred.npy")
+        XCTAssertNotNil(id); XCTAssertNotEqual(id, RunStamp.pending)
+        XCTAssertEqual(RunStamp.read(d + "/p/pred.tsv"), id)
+        // Another folder (another command line): the arrays are still identical; another seed gives another id.
+        try ok("pv-predict", ["--seed", "1", "--quiet", "--out", d + "/q"] + inputs)
+        XCTAssertEqual(bytes(d + "/q/pred.npy"), first[0]); XCTAssertEqual(bytes(d + "/q/means.npy"), first[2])
+        try ok("pv-predict", ["--seed", "2", "--quiet", "--out", d + "/r"] + inputs)
+        XCTAssertNotNil(RunStamp.read(d + "/r/pred.npy"))
+        XCTAssertNotEqual(RunStamp.read(d + "/r/pred.npy"), id)
+
+        try fm.createDirectory(atPath: d + "/s", withIntermediateDirectories: true)
+        let score = ["--pred", "a=\(d)/p/pred.npy", "--quiet", "--out", d + "/s/scores.tsv", "--json", d + "/s/scores.json",
+                     "--de-out", d + "/s/de.tsv", d + "/norm/expr.npy", d + "/split.tsv"]
+        try ok("pv-score", score)
+        let scores = ["scores.tsv", "scores.json", "de.tsv"].map { bytes(d + "/s/" + $0) }
+        try ok("pv-score", score)
+        for (i, f) in ["scores.tsv", "scores.json", "de.tsv"].enumerated() { XCTAssertEqual(bytes(d + "/s/" + f), scores[i], f) }
+        let sid = RunStamp.read(d + "/s/scores.json")
+        XCTAssertNotNil(sid); XCTAssertNotEqual(sid, RunStamp.pending)
+        XCTAssertNoThrow(try RunStamp.requireSameRun(["scores.tsv", "scores.json", "de.tsv"].map { d + "/s/" + $0 }))
+        try ok("pv-score", score + ["--seed", "5"])
+        XCTAssertNotEqual(RunStamp.read(d + "/s/scores.json"), sid, "other scores, another id")
     }
 
     /// `pv-score --out X --json X` wrote X and then failed; now it is a usage error and X is untouched.

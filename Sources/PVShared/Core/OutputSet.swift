@@ -12,7 +12,8 @@ public final class OutputSet {
     private var members: [(file: OutputFile, label: String)] = []
     private var finished = false
 
-    /// Starts the run id (`RunStamp`) that the members' provenance carries, unless the tool derived one.
+    /// Starts the run id (`RunStamp`) that the members' provenance carries (`pending` until the tool derives it
+    /// from what it writes), unless the tool derived one already.
     public init() { _ = RunStamp.id }
 
     /// Opens `path` as a member. `label` names it in messages (usually its option, `--json`). Two members with one

@@ -9,13 +9,28 @@ public enum RunStamp {
     /// so single outputs stay byte-identical between runs.
     nonisolated(unsafe) public private(set) static var current: String?
 
-    /// 16 hex digits: derived from the outputs' content where a tool sets it (`derive`), else random per process.
+    /// What outputs carry while the tool is still writing them, until `derive` sets the id: a hash of what the tool
+    /// writes, known only at the end. `.npy` headers are then rewritten in place (same length) and text is `stamped`.
+    /// It is not hex, so a reader that meets it never takes it for an id.
+    public static let pending = "<pending-run-id>"
+
+    /// The id, or `pending` until the tool derives it. Every tool that writes an output set derives the id from
+    /// what it writes (or from its parameters, when the outputs are a function of them), never at random: two
+    /// identical runs write identical files (reproducibility checks compare them byte for byte), while two runs
+    /// that differ in any output byte get different ids, so a mix of their files is still refused.
     public static var id: String {
         if let c = current { return c }
-        var g = SystemRandomNumberGenerator()
-        let c = String(format: "%016llx", g.next() as UInt64)
-        current = c
-        return c
+        current = pending
+        return pending
+    }
+
+    /// Starts a run whose id is not known yet (`pending`), forgetting an id an earlier run in this process derived.
+    public static func begin() { current = pending }
+
+    /// `text` with the `pending` placeholder replaced by the derived id.
+    public static func stamped(_ text: String) -> String {
+        guard let c = current, c != pending else { return text }
+        return text.replacingOccurrences(of: pending, with: c)
     }
 
     /// Sets the id to `fingerprint`'s hash of what the tool writes (or of its parameters, when the outputs are a
@@ -45,6 +60,19 @@ public enum RunStamp {
             h = (h ^ UInt64(p.count)) &* 0x100000001b3
         }
         public mutating func add(_ s: String) { var s = s; s.withUTF8 { add(UnsafeRawBufferPointer($0)) } }
+        public mutating func add<T>(_ a: [T]) { a.withUnsafeBytes { add($0) } }
+
+        /// Adds the content of a text output without its provenance: `#` lines (tool, command line, run id) and a
+        /// pretty-printed JSON's `"command"` and `"run"` keys. The command line names output paths and thread
+        /// counts, which do not change what is written; two runs that write the same data get the same id.
+        public mutating func addContent(_ text: String) {
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("#") { continue }
+                let t = line.drop(while: { $0 == " " })
+                if t.hasPrefix("\"command\" :") || t.hasPrefix("\"run\" :") { continue }
+                add(String(line))
+            }
+        }
         public var hex: String { String(format: "%016llx", h) }
     }
 

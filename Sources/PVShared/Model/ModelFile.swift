@@ -39,6 +39,17 @@ public struct ModelFile {
 
     public func shape(_ name: String) -> [Int]? { tensors[name]?.shape }
 
+    /// Throws naming `file`, the tensor and the position of the first non-finite value of any tensor: a model
+    /// with NaN would otherwise predict NaN everywhere and exit 0.
+    public func requireFinite(file: String? = nil) throws {
+        for n in tensorNames {
+            let t = tensors[n]!
+            if let i = t.values.firstIndex(where: { !$0.isFinite }) {
+                throw PVError.badInput(file: file ?? source, "tensor '\(n)' (shape \(t.shape)) has \(t.values[i]) at \(FiniteValues.position(i, shape: t.shape)); a model's values must be finite")
+            }
+        }
+    }
+
     /// Writes the model atomically.
     public func write(_ path: String) throws {
         var npz = NPZ()

@@ -48,6 +48,8 @@ public struct LoadedModel {
             guard Baselines.kinds.contains(model.kind) else {
                 throw PVError.badInput(file: mname, "model kind '\(model.kind)' is unknown (expected pvae or a baseline: \(Baselines.kinds.joined(separator: ", ")))")
             }
+            // Every tensor (control_mean, mean_delta, deltas, the linear model's factors) shifts the cells.
+            try model.requireFinite(file: mname)
             predictor = BaselinePredictor(model: model, file: mname); pvae = nil
         }
     }

@@ -14,41 +14,57 @@ import Foundation
 public final class PredictionWriter {
     let npy: OutputFile, tsv: OutputFile, meansNpy: OutputFile, meansTsv: OutputFile
     /// The four outputs and any extra ones (`extra`), renamed into place together; each carries the run id.
-    let outputs = OutputSet()
-    let genes: Int
-    var tsvText: String, meansText: String
+    let outputs: OutputSet
+    let genes: Int, cells: Int, conditions: Int
+    var tsvBody = "", meansBody = ""
+    var extras: [(file: OutputFile, text: String)] = []
+    /// Hash of everything written, the run id (`RunStamp`): identical runs write identical files.
+    var fingerprint = RunStamp.Fingerprint()
     public private(set) var cellsWritten = 0, conditionsWritten = 0
 
     /// Creates the four outputs under `dir` (created if needed) for `cells` cells of `conditions` conditions.
     public init(dir: String, cells: Int, conditions: Int, genes: Int) throws {
         try ensureDirectory(dir)
-        self.genes = genes
+        RunStamp.begin()
+        outputs = OutputSet()
+        self.genes = genes; self.cells = cells; self.conditions = conditions
         npy = try outputs.file(dir + "/pred.npy")
         tsv = try outputs.file(dir + "/pred.tsv")
         meansNpy = try outputs.file(dir + "/means.npy")
         meansTsv = try outputs.file(dir + "/means.tsv")
+        // The headers carry the pending id until the data are hashed (`commit`), then are rewritten in place.
         try npy.write(NPYHeader(dtype: .float32, shape: [cells, genes]).encoded(run: RunStamp.id))
         try meansNpy.write(NPYHeader(dtype: .float32, shape: [conditions, genes]).encoded(run: RunStamp.id))
-        let prov = provenanceLines().joined(separator: "\n") + "\n"
-        tsvText = prov + "row\tcondition\tcontrol_barcode\n"
-        meansText = prov + "row\tcondition\n"
+        fingerprint.add("pred \(cells)x\(genes), means \(conditions)x\(genes)")
     }
 
     /// Appends one condition: its cells (rows of `genes`), the barcodes they started from, and its mean.
     public func append(condition: String, cells: [Float], barcodes: [String], mean: [Double]) throws {
         precondition(cells.count == barcodes.count * genes && mean.count == genes)
-        try cells.withUnsafeBytes { try npy.write($0) }
-        for b in barcodes { tsvText += "\(cellsWritten)\t\(condition)\t\(b)\n"; cellsWritten += 1 }
-        try mean.map { Float($0) }.withUnsafeBytes { try meansNpy.write($0) }
-        meansText += "\(conditionsWritten)\t\(condition)\n"; conditionsWritten += 1
+        try cells.withUnsafeBytes { try npy.write($0); fingerprint.add($0) }
+        for b in barcodes { tsvBody += "\(cellsWritten)\t\(condition)\t\(b)\n"; cellsWritten += 1 }
+        try mean.map { Float($0) }.withUnsafeBytes { try meansNpy.write($0); fingerprint.add($0) }
+        meansBody += "\(conditionsWritten)\t\(condition)\n"; conditionsWritten += 1
     }
 
-    /// Opens another output committed with the predictions (`--latents`, `--graph`); `label` names its option.
-    public func extra(_ path: String, label: String) throws -> OutputFile { try outputs.file(path, label: label) }
+    /// Adds another output committed with the predictions (`--latents`, `--graph`); `label` names its option. Its
+    /// text is part of the run id and gets the id in its provenance (written with `provenanceLines()`).
+    public func extra(_ path: String, label: String, text: String) throws {
+        extras.append((try outputs.file(path, label: label), text))
+    }
 
-    /// Writes the TSVs and commits every output together: all are written and synced before any is renamed.
+    /// Derives the run id from everything written, writes the TSVs and commits every output together: all are
+    /// written and synced before any is renamed.
     public func commit() throws {
-        try tsv.write(tsvText); try meansTsv.write(meansText)
+        fingerprint.add(tsvBody); fingerprint.add(meansBody)
+        for e in extras { fingerprint.addContent(e.text) }
+        RunStamp.derive(from: fingerprint)
+        try npy.overwrite(at: 0, NPYHeader(dtype: .float32, shape: [cells, genes]).encoded(run: RunStamp.id))
+        try meansNpy.overwrite(at: 0, NPYHeader(dtype: .float32, shape: [conditions, genes]).encoded(run: RunStamp.id))
+        let prov = provenanceLines().joined(separator: "\n") + "\n"
+        try tsv.write(prov + "row\tcondition\tcontrol_barcode\n" + tsvBody)
+        try meansTsv.write(prov + "row\tcondition\n" + meansBody)
+        for e in extras { try e.file.write(RunStamp.stamped(e.text)) }
         try outputs.commit()
     }
 

@@ -45,6 +45,10 @@ public final class Prediction {
         try RunStamp.requireSameRun([npyPath, tsvPath, meansPath, folder.appendingPathComponent("means.tsv").path])
         let t = try TSVTable(path: tsvPath)
         let rc = try t.column("row"), cc = try t.column("condition")
+        // Every row of pred.npy is one listed cell: rows pred.tsv does not list were ignored silently.
+        guard t.rows.count == rows else {
+            throw PVError.badInput(file: tsvPath, "lists \(t.rows.count) cells but \(npyPath) has \(rows) rows; pred.tsv must list every row of pred.npy once")
+        }
         var seen = [Int](repeating: 0, count: rows)
         for (i, r) in t.rows.enumerated() {
             let line = t.lineNumbers[i]
@@ -72,12 +76,17 @@ public final class Prediction {
         guard m.cols == cols else { throw PVError.badInput(file: meansPath, "has \(m.cols) genes (columns) but the truth has \(cols)") }
         let t = try TSVTable(path: tsv)
         let rc = try t.column("row"), cc = try t.column("condition")
+        guard t.rows.count == m.rows else {
+            throw PVError.badInput(file: tsv, "lists \(t.rows.count) conditions but \(meansPath) has \(m.rows) rows; means.tsv must list every row of means.npy once")
+        }
+        var seenRows = Set<Int>()
         var out: [String: [Double]] = [:]
         for (i, r) in t.rows.enumerated() {
             let line = t.lineNumbers[i]
             guard let row = Int(r[rc]), row >= 0, row < m.rows else {
                 throw PVError.badInput(file: tsv, line: line, "row '\(r[rc])' is not a row index of \(meansPath) (0..<\(m.rows))")
             }
+            if !seenRows.insert(row).inserted { throw PVError.badInput(file: tsv, line: line, "row \(row) listed twice") }
             let cond = LabelSyntax().canonical(r[cc].trimmingCharacters(in: .whitespaces))
             if out[cond] != nil { throw PVError.badInput(file: tsv, line: line, "condition \(cond) listed twice") }
             let x = (0..<cols).map { Double(m.values[row * cols + $0]) }
