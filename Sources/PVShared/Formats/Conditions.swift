@@ -127,3 +127,19 @@ public struct SplitTable {
         }
     }
 }
+
+extension LabelSyntax {
+    /// `--control LABEL` and `--sep S`, the label syntax options of pv-normalize and pv-split.
+    public static let controlOption = Option<String>("control", "LABEL", default: "ctrl", group: "Labels",
+                                                     help: "label of control cells ('' for empty labels)")
+    public static let separatorOption = Option<String>("sep", "S", default: "+", group: "Labels",
+                                                       help: "separator between the genes of a combination label")
+    public static let options: [any OptionDeclaration] = [controlOption, separatorOption]
+
+    /// The syntax a parsed command line names; an empty --sep is a usage error.
+    public init(_ o: Options) throws {
+        let sep = o[Self.separatorOption]
+        if sep.isEmpty { throw PVError.usage("--sep must not be empty: it separates the genes of a combination label (e.g. '+')") }
+        self.init(control: o[Self.controlOption], separator: sep)
+    }
+}
