@@ -30,7 +30,7 @@ runTool("pv-export") {
         var job = CellEvalExport()
         job.writer = writer
         job.controlLabel = o[ExportOptions.controlLabel]
-        job.set = o[ExportOptions.set].rawValue
+        job.set = o[ExportOptions.set]
         let preds = try o.all(ExportOptions.pred).map { spec -> (name: String, path: String) in
             guard let eq = spec.firstIndex(of: "=") else { throw PVError.usage("--pred expects NAME=PRED_DIR, got '\(spec)'") }
             return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))

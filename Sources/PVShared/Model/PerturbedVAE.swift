@@ -29,7 +29,7 @@ public final class PerturbedVAE {
     public let encoder: Encoder
     public let resp: ResponseHead
     public let unets: UNetworks
-    public let decoder: Decoder
+    public let decoder: any Decoder
     let inv: Linear
 
     public let x, xh, dxh: FloatBuffer
@@ -56,7 +56,7 @@ public final class PerturbedVAE {
         inv = Linear(store, "inv", H, 2 * dI)
         resp = ResponseHead(store, config, maxRows: R)
         unets = UNetworks(store, config, maxU: R + 1)
-        decoder = Decoder(store, config, maxRows: R)
+        decoder = makeDecoder(store, config, maxRows: R)
         x = FloatBuffer(R * G); xh = FloatBuffer(R * G); dxh = FloatBuffer(R * G)
         epsInv = FloatBuffer(R * dI); epsResp = FloatBuffer(R * dN)
         uIdx = IntBuffer(R)

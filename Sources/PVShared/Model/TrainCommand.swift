@@ -6,7 +6,7 @@ extension PVConfig {
     public init(_ o: Options, genes: Int, targets K: Int) {
         self.init(genes: genes, targets: K)
         latentInv = o[TrainOptions.latentInv]; hidden = o[TrainOptions.hidden]; latentResp = o[TrainOptions.latentResp]
-        uCompose = o[TrainOptions.uCompose].rawValue; decoder = o[TrainOptions.decoder].rawValue
+        uCompose = o[TrainOptions.uCompose]; decoder = o[TrainOptions.decoder]
         nodeHidden = o[TrainOptions.nodeHidden]
         let half = max(1, K / 2)
         if latentResp > half {
@@ -43,11 +43,8 @@ public enum TrainCommand {
         // Options the chosen model does not use are named, so that nobody believes they had an effect.
         o.warnUnused(by: TrainOptions.kind, among: TrainOptions.all)
         if kind != .pvae {
-            var opts: [String: Any] = [:]
-            if let r = o[TrainOptions.rank] { opts["rank"] = r }
-            if kind == .linear { opts["pca"] = o[TrainOptions.pca]; opts["ridge"] = o[TrainOptions.ridge] }
-            let m = try Baselines.train(kind: kind.rawValue, expr: values, rows: rows, cols: cols, split: split, genes: genes,
-                                        options: opts)
+            let m = try Baselines.train(kind: kind, expr: values, rows: rows, cols: cols, split: split, genes: genes,
+                                        options: BaselineOptions(o))
             try m.write(out)
             info("wrote \(kind.rawValue) model to \(out)")
             return

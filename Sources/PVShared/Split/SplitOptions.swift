@@ -74,8 +74,3 @@ extension SplitConfig {
         o.warnUnused(by: SplitOptions.scheme, value: scheme, among: SplitOptions.all)
     }
 }
-
-/// The sets of split.tsv that hold cells (the empty set, unused cells, is no choice on a command line).
-public enum SplitSet: String, OptionChoice, Sendable {
-    case test, val, train
-}
