@@ -20,7 +20,7 @@ final class BaselineTests: XCTestCase {
         return Fixture(expr: expr, split: split, genes: genes, expected: json as! [String: Any])
     }
 
-    func train(_ f: Fixture, _ kind: String, _ options: [String: Any] = [:]) throws -> ModelFile {
+    func train(_ f: Fixture, _ kind: ModelKind, _ options: BaselineOptions = BaselineOptions()) throws -> ModelFile {
         let (rows, cols, values) = try f.expr.matrix()
         return try Baselines.train(kind: kind, expr: values, rows: rows, cols: cols, split: f.split, genes: f.genes, options: options)
     }
@@ -35,7 +35,7 @@ final class BaselineTests: XCTestCase {
 
     func testControlPredictsNoChangeAndStoresTheTrainingControlMean() throws {
         let f = try load()
-        let m = try train(f, "control")
+        let m = try train(f, .control)
         XCTAssertEqual(m.kind, "control")
         assertClose(try m.tensor("control_mean"), f.expected["control_mean"], "control_mean")
         XCTAssertEqual(try Baselines.delta(model: m, condition: "A+C"), [Float](repeating: 0, count: 6))
@@ -45,7 +45,7 @@ final class BaselineTests: XCTestCase {
 
     func testMeanIsTheMeanChangeOverTrainingConditions() throws {
         let f = try load()
-        let m = try train(f, "mean")
+        let m = try train(f, .mean)
         for q in ["A", "B+C", "QQQ"] {
             assertClose(try Baselines.delta(model: m, condition: q), f.expected["mean_delta"], "mean \(q)")
         }
@@ -53,7 +53,7 @@ final class BaselineTests: XCTestCase {
 
     func testAdditiveSeenConditionsOwnMeanUnseenSumOfSingles() throws {
         let f = try load()
-        let m = try train(f, "additive")
+        let m = try train(f, .additive)
         XCTAssertEqual(m.targets, ["A", "B", "C"])
         let exp = f.expected["additive"] as! [String: Any]
         for (q, v) in exp { assertClose(try Baselines.delta(model: m, condition: q), v, "additive \(q)") }
@@ -65,20 +65,20 @@ final class BaselineTests: XCTestCase {
 
     func testLowRankAdditiveProjectsSinglesOnTopPrincipalComponents() throws {
         let f = try load()
-        let m = try train(f, "additive", ["rank": 1])
+        let m = try train(f, .additive, BaselineOptions(rank: 1))
         XCTAssertEqual(m.meta["rank"] as? Int, 1)
         let exp = f.expected["additive_rank1"] as! [String: Any]
         for (q, v) in exp { assertClose(try Baselines.delta(model: m, condition: q), v, "rank-1 additive \(q)") }
         // Full rank (K - 1 = 2 for centred singles) reproduces plain additive.
-        let full = try train(f, "additive", ["rank": 3])
+        let full = try train(f, .additive, BaselineOptions(rank: 3))
         let plain = f.expected["additive"] as! [String: Any]
         for (q, v) in plain { assertClose(try Baselines.delta(model: full, condition: q), v, "rank-3 additive \(q)", tol: 1e-4) }
-        XCTAssertThrowsError(try train(f, "additive", ["rank": 0]))
+        XCTAssertThrowsError(try train(f, .additive, BaselineOptions(rank: 0)))
     }
 
     func testLinearMatchesTheAhlmannEltzeFormula() throws {
         let f = try load()
-        let m = try train(f, "linear", ["pca": 2, "ridge": 0.1])
+        let m = try train(f, .linear, BaselineOptions(pca: 2, ridge: 0.1))
         XCTAssertEqual(m.targets, ["A", "B", "C"])
         let exp = f.expected["linear_d2"] as! [String: Any]
         for (q, v) in exp { assertClose(try Baselines.delta(model: m, condition: q), v, "linear \(q)", tol: 1e-4) }
@@ -86,7 +86,7 @@ final class BaselineTests: XCTestCase {
 
     func testUnknownGeneFailsNamingTheGeneAndTheListCommand() throws {
         let f = try load()
-        for kind in ["additive", "linear"] {
+        for kind in [ModelKind.additive, .linear] {
             let m = try train(f, kind)
             XCTAssertThrowsError(try Baselines.delta(model: m, condition: "A+ZNF1")) { e in
                 let msg = "\(e)"
@@ -101,11 +101,11 @@ final class BaselineTests: XCTestCase {
 
     func testUnknownKindAndMissingControlsAreErrors() throws {
         let f = try load()
-        XCTAssertThrowsError(try train(f, "ridge-of-dreams")) { e in XCTAssertTrue("\(e)".contains("unknown baseline kind")) }
+        XCTAssertThrowsError(try train(f, .pvae)) { e in XCTAssertTrue("\(e)".contains("not a baseline kind")) }
         var noCtrl = f.split
         for i in 0..<noCtrl.count where noCtrl.conditions[i] == "ctrl" { noCtrl.sets[i] = "test" }
         let (rows, cols, values) = try f.expr.matrix()
-        XCTAssertThrowsError(try Baselines.train(kind: "additive", expr: values, rows: rows, cols: cols, split: noCtrl, genes: f.genes)) { e in
+        XCTAssertThrowsError(try Baselines.train(kind: .additive, expr: values, rows: rows, cols: cols, split: noCtrl, genes: f.genes)) { e in
             XCTAssertTrue("\(e)".contains("no control cells"), "\(e)")
         }
     }
@@ -114,12 +114,12 @@ final class BaselineTests: XCTestCase {
         let f = try load()
         let dir = TestSupport.tempDir("pv-baseline")
         defer { try? FileManager.default.removeItem(at: dir) }
-        for (kind, opts) in [("control", [:]), ("mean", [:]), ("additive", [:]), ("additive", ["rank": 1]), ("linear", [:])] as [(String, [String: Any])] {
+        for (kind, opts) in [(.control, .init()), (.mean, .init()), (.additive, .init()), (.additive, .init(rank: 1)), (.linear, .init())] as [(ModelKind, BaselineOptions)] {
             let m = try train(f, kind, opts)
             let path = dir.appendingPathComponent("\(kind).npz").path
             try m.write(path)
             let back = try ModelFile(path: path)
-            XCTAssertEqual(back.kind, kind)
+            XCTAssertEqual(back.kind, kind.rawValue)
             XCTAssertEqual(back.genes, f.genes)
             XCTAssertEqual(back.targets, m.targets)
             for q in ["A", "A+B", "B+C"] {

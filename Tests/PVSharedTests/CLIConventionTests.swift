@@ -255,3 +255,33 @@ extension CLIConventionTests {
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "partial")
     }
 }
+
+extension CLIConventionTests {
+    /// Every tool's --help fits 100 columns, lists the common options in their own section, and exits 0 on stdout.
+    func testHelpOfEveryToolFitsOneHundredColumns() throws {
+        for tool in ["pv-simulate", "pv-normalize", "pv-split", "pv-train", "pv-predict", "pv-score", "pv-export"] {
+            let r = try TestSupport.run(tool, ["--help"])
+            XCTAssertEqual(r.status, 0, "\(tool): \(r.stderr)")
+            XCTAssertEqual(r.stderr, "", tool)
+            let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            XCTAssertEqual(lines.filter { $0.count > 100 }, [], "\(tool) --help is wider than 100 columns")
+            XCTAssertTrue(lines.contains("Common:"), "\(tool): \(r.stdout)")
+        }
+    }
+
+    /// Every option error of a command line is named, one line each, before anything runs.
+    func testEveryOptionErrorIsReported() throws {
+        let r = try TestSupport.run("pv-simulate", ["--genes", "0", "--edge-density", "2", "--nope", "--out", "x"])
+        XCTAssertEqual(r.status, 64, r.stderr)
+        XCTAssertEqual(r.stderr, """
+            pv-simulate: --genes must be at least 1, got 0
+            pv-simulate: --edge-density must be 0 to 1, got 2
+            pv-simulate: unknown option --nope (see pv-simulate --help)
+
+            """)
+        let s = try TestSupport.run("pv-split", ["--val-frac", "0.7", "--test-frac", "0.5", "--scheme", "random-cells",
+                                                 "--seed", "-1", "--out", "s.tsv", "obs.tsv"])
+        XCTAssertEqual(s.status, 64, s.stderr)
+        XCTAssertEqual(s.stderr, "pv-split: --seed must be at least 0, got -1\n", "bounds first, then the settings' checks")
+    }
+}

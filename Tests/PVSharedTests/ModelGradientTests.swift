@@ -140,7 +140,7 @@ final class ModelGradientTests: XCTestCase {
     }
 
     /// A small model with a filled batch: n1 perturbed rows (labels 1..U-1) and n1 control rows (label 0).
-    static func smallModel(uCompose: String, decoder: String, seed: UInt64) -> (PerturbedVAE, Int, Int) {
+    static func smallModel(uCompose: UCompose, decoder: DecoderKind, seed: UInt64) -> (PerturbedVAE, Int, Int) {
         var c = PVConfig(genes: 12, targets: 3)
         c.hidden = 8; c.latentInv = 4; c.latentResp = 3; c.uCompose = uCompose; c.decoder = decoder; c.nodeHidden = 3
         let n1 = 4
@@ -155,7 +155,7 @@ final class ModelGradientTests: XCTestCase {
         return (m, n1, 3)
     }
 
-    func checkWholeLoss(uCompose: String, decoder: String) {
+    func checkWholeLoss(uCompose: UCompose, decoder: DecoderKind) {
         let (m, n1, U) = Self.smallModel(uCompose: uCompose, decoder: decoder, seed: 7)
         let beta: Float = 0.5, alpha: Float = 0.3
         m.store.grads.zero()
@@ -174,19 +174,19 @@ final class ModelGradientTests: XCTestCase {
         }
     }
 
-    func testWholeLossMlpMlp() { checkWholeLoss(uCompose: "mlp", decoder: "mlp") }
-    func testWholeLossAdditiveU() { checkWholeLoss(uCompose: "additive", decoder: "mlp") }
-    func testWholeLossAdditiveDecoder() { checkWholeLoss(uCompose: "mlp", decoder: "additive") }
-    func testWholeLossAdditiveBoth() { checkWholeLoss(uCompose: "additive", decoder: "additive") }
+    func testWholeLossMlpMlp() { checkWholeLoss(uCompose: .mlp, decoder: .mlp) }
+    func testWholeLossAdditiveU() { checkWholeLoss(uCompose: .additive, decoder: .mlp) }
+    func testWholeLossAdditiveDecoder() { checkWholeLoss(uCompose: .mlp, decoder: .additive) }
+    func testWholeLossAdditiveBoth() { checkWholeLoss(uCompose: .additive, decoder: .additive) }
 
     /// Decoder and u-network blocks on their own: L = Σ w·output, gradients of inputs and every parameter.
     func testDecoderBlocks() {
-        for variant in ["mlp", "additive"] {
+        for variant in DecoderKind.allCases {
             var c = PVConfig(genes: 7, targets: 3)
             c.hidden = 6; c.latentInv = 3; c.latentResp = 2; c.decoder = variant; c.nodeHidden = 3
             let store = ParamStore(c.tensors)
             store.initialise(seed: 5)
-            let dec = Decoder(store, c, maxRows: 4)
+            let dec = makeDecoder(store, c, maxRows: 4)
             var rng = RNG(seed: 6)
             let rows = 4, ldz = 5
             let z = Self.randomBuffer(rows * ldz, &rng), w = Self.randomBuffer(rows * c.genes, &rng)
@@ -204,12 +204,12 @@ final class ModelGradientTests: XCTestCase {
                 let idx = Array(s.offset..<(s.offset + s.count))
                 XCTAssertLessThan(Self.fdError(store.params.p, idx, analytic: idx.map { store.grads.p[$0] }, steps: [3e-4, 1e-3, 3e-3], loss), 1e-2, "\(variant) \(s.name)")
             }
-            XCTAssertLessThan(Self.fdError(z.p, Array(0..<(rows * ldz)), analytic: dz.array, steps: [1e-3, 3e-3], loss), 1e-2, variant)
+            XCTAssertLessThan(Self.fdError(z.p, Array(0..<(rows * ldz)), analytic: dz.array, steps: [1e-3, 3e-3], loss), 1e-2, variant.rawValue)
         }
     }
 
     func testUNetworkBlocks() {
-        for variant in ["mlp", "additive"] {
+        for variant in UCompose.allCases {
             var c = PVConfig(genes: 7, targets: 3)
             c.hidden = 6; c.latentInv = 3; c.latentResp = 3; c.uCompose = variant
             let store = ParamStore(c.tensors)

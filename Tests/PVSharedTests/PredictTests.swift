@@ -11,7 +11,7 @@ final class PredictTests: XCTestCase {
         let (rows, cols, x) = try NPYArray(path: dir + "/expr.npy").matrix()
         var sp = try SplitTable(path: dir + "/split.tsv")
         for i in 0..<sp.count where sp.sets[i] == "val" { sp.sets[i] = "train" }
-        let model = try Baselines.train(kind: "additive", expr: x, rows: rows, cols: cols, split: sp, genes: (0..<cols).map { "G\($0)" })
+        let model = try Baselines.train(kind: .additive, expr: x, rows: rows, cols: cols, split: sp, genes: (0..<cols).map { "G\($0)" })
         let p = BaselinePredictor(model: model, file: "additive")
         let controls = sp.rows(set: "train", condition: "ctrl")
         // Independently: c_train + (mean A − c_train) + (mean B − c_train), clamped at 0.

@@ -221,7 +221,7 @@ final class ScoreTests: XCTestCase {
         let genes = (0..<cols).map { "G\($0)" }
         let controls = (0..<rows).filter { sp.conditions[$0] == "ctrl" && sp.sets[$0] == "train" }
         var specs: [String] = []
-        for kind in ["control", "mean", "additive"] {
+        for kind in [ModelKind.control, .mean, .additive] {
             let m = try Baselines.train(kind: kind, expr: values, rows: rows, cols: cols, split: sp, genes: genes)
             var out: [Float] = [], tsv = "row\tcondition\tcontrol_barcode\n", r = 0
             for cond in ["A", "B", "A+B"] {
@@ -232,7 +232,7 @@ final class ScoreTests: XCTestCase {
                     tsv += "\(r)\t\(cond)\t\(sp.barcodes[c])\n"; r += 1
                 }
             }
-            let d = tmp.appendingPathComponent(kind)
+            let d = tmp.appendingPathComponent(kind.rawValue)
             try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
             try writeNPY(d.appendingPathComponent("pred.npy").path, out, shape: [r, cols])
             try tsv.write(to: d.appendingPathComponent("pred.tsv"), atomically: true, encoding: .utf8)

@@ -10,7 +10,7 @@ import Foundation
 ///   (every condition counts once, whatever its cell count).
 /// - `additive`: `deltas` [C, G], the mean change of every training condition (meta `conditions`, `n_cells`).
 ///   A condition seen in training predicts its own training mean; an unseen combination predicts the sum of its
-///   genes' single-gene changes (log scale). With options["rank"] = r (pv-train `--rank r`) the single-gene rows
+///   genes' single-gene changes (log scale). With options.rank = r (pv-train `--rank r`) the single-gene rows
 ///   are replaced by their projection on the top r principal components of the single-gene changes:
 ///   m + U_r U_rᵀ (S − m), S the K x G single-gene changes, m their mean (meta `rank`); seen doubles keep their
 ///   own training mean. This is the low-rank additive yardstick of DESIGN.md §5.
@@ -19,15 +19,14 @@ import Foundation
 /// `control` and `mean` predict the same change for every condition and so accept any condition; `additive` and
 /// `linear` need every gene of a condition among the model's targets.
 public enum Baselines {
-    /// Kinds handled here (pv-train --model KIND).
-    public static let kinds = ["control", "mean", "additive", "linear"]
+    /// Kinds handled here (pv-train --model KIND), as model files name them.
+    public static let kinds = ModelKind.allCases.filter { $0 != .pvae }.map(\.rawValue)
 
     /// Fits a baseline on the training cells of `split` and returns its model file.
-    /// Options: "rank" (Int) for low-rank additive; "ridge" (Double, default 0.1) and "pca" (Int, default 10) for linear.
-    public static func train(kind: String, expr: UnsafeBufferPointer<Float>, rows: Int, cols: Int,
-                             split: SplitTable, genes: [String], options: [String: Any] = [:]) throws -> ModelFile {
-        guard kinds.contains(kind) else {
-            throw PVError.usage("unknown baseline kind '\(kind)' (expected one of \(kinds.joined(separator: ", ")))")
+    public static func train(kind: ModelKind, expr: UnsafeBufferPointer<Float>, rows: Int, cols: Int,
+                             split: SplitTable, genes: [String], options: BaselineOptions = BaselineOptions()) throws -> ModelFile {
+        guard kind != .pvae else {
+            throw PVError.usage("pvae is not a baseline kind (expected one of \(kinds.joined(separator: ", ")))")
         }
         guard genes.count == cols else {
             throw PVError.badInput(file: "genes", "has \(genes.count) genes but the expression matrix has \(cols) columns")
@@ -38,11 +37,11 @@ public enum Baselines {
         let controlMean = t.control.map { Float($0) }
 
         switch kind {
-        case "control", "mean":
+        case .control, .mean:
             let allGenes = Set(t.conditions.flatMap { Condition.genes($0) }).sorted()
-            var m = ModelFile(kind: kind, genes: genes, targets: allGenes, meta: meta)
+            var m = ModelFile(kind: kind.rawValue, genes: genes, targets: allGenes, meta: meta)
             m.set("control_mean", controlMean, shape: [cols])
-            if kind == "mean" {
+            if kind == .mean {
                 guard !t.conditions.isEmpty else {
                     throw PVError.badInput(file: split.name, "no perturbed training cells: the mean baseline needs at least one training condition")
                 }
@@ -53,12 +52,12 @@ public enum Baselines {
             }
             return m
 
-        case "additive":
+        case .additive:
             var deltas = [Float](repeating: 0, count: t.conditions.count * cols)
             for k in t.conditions.indices {
                 for g in 0..<cols { deltas[k * cols + g] = Float(t.means[k * cols + g] - t.control[g]) }
             }
-            if let r = try intOption(options, "rank") {
+            if let r = options.rank {
                 guard r >= 1 else { throw PVError.usage("--rank must be at least 1, got \(r)") }
                 guard !singles.isEmpty else {
                     throw PVError.badInput(file: split.name, "no single-gene training conditions to project (--rank)")
@@ -72,14 +71,13 @@ public enum Baselines {
             }
             meta["conditions"] = t.conditions
             meta["n_cells"] = t.counts
-            var m = ModelFile(kind: kind, genes: genes, targets: singles.map { Condition.genes($0)[0] }, meta: meta)
+            var m = ModelFile(kind: kind.rawValue, genes: genes, targets: singles.map { Condition.genes($0)[0] }, meta: meta)
             m.set("control_mean", controlMean, shape: [cols])
             m.set("deltas", deltas, shape: [t.conditions.count, cols])
             return m
 
-        default: // linear
-            let dims = try intOption(options, "pca") ?? 10
-            let ridge = try doubleOption(options, "ridge") ?? 0.1
+        case .linear, .pvae:
+            let dims = options.pca, ridge = options.ridge
             guard dims >= 1 else { throw PVError.usage("--pca must be at least 1, got \(dims)") }
             guard ridge >= 0 else { throw PVError.usage("--ridge must be non-negative, got \(ridge)") }
             return try LinearBaseline.fit(t, genes: genes, dims: dims, ridge: ridge, meta: meta, splitName: split.name)
@@ -168,20 +166,24 @@ public enum Baselines {
         }
         return out
     }
+}
 
-    static func intOption(_ o: [String: Any], _ key: String) throws -> Int? {
-        guard let v = o[key] else { return nil }
-        if let i = v as? Int { return i }
-        if let d = v as? Double, d == d.rounded() { return Int(d) }
-        if let s = v as? String, let i = Int(s) { return i }
-        throw PVError.usage("option \(key): expected an integer, got '\(v)'")
+/// The baselines' settings (pv-train --rank, --pca, --ridge); defaults from `TrainOptions`.
+public struct BaselineOptions: Sendable {
+    /// additive: rank of the projection of the single-gene changes; nil: plain additive.
+    public var rank = TrainOptions.rank.defaultValue
+    /// linear: PCA dimensions.
+    public var pca = TrainOptions.pca.defaultValue
+    /// linear: ridge penalty.
+    public var ridge = TrainOptions.ridge.defaultValue
+
+    public init(rank: Int? = TrainOptions.rank.defaultValue, pca: Int = TrainOptions.pca.defaultValue,
+                ridge: Double = TrainOptions.ridge.defaultValue) {
+        self.rank = rank; self.pca = pca; self.ridge = ridge
     }
 
-    static func doubleOption(_ o: [String: Any], _ key: String) throws -> Double? {
-        guard let v = o[key] else { return nil }
-        if let d = v as? Double { return d }
-        if let i = v as? Int { return Double(i) }
-        if let s = v as? String, let d = Double(s) { return d }
-        throw PVError.usage("option \(key): expected a number, got '\(v)'")
+    /// The settings of a parsed pv-train command line.
+    public init(_ o: Options) {
+        self.init(rank: o[TrainOptions.rank], pca: o[TrainOptions.pca], ridge: o[TrainOptions.ridge])
     }
 }

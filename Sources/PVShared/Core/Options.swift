@@ -165,7 +165,8 @@ public struct Options {
     /// wrapped to `width` columns.
     public static func helpText(tool: String, synopsis: String, description: String, specs: [any OptionDeclaration],
                                 width: Int = 100) -> String {
-        var lines = ["Usage: \(synopsis)", ""]
+        var lines = wrap("Usage: \(synopsis)", width: width).enumerated().map { $0.offset == 0 ? $0.element : "       " + $0.element }
+        lines.append("")
         lines += description.components(separatedBy: "\n").flatMap { wrap($0, width: width) }
         lines += ["", "Options:"]
         var groups: [String?] = []
@@ -199,15 +200,21 @@ public struct Options {
 
     /// `text` broken at spaces into lines of at most `width` columns; continuation lines keep its indentation.
     static func wrap(_ text: String, width: Int) -> [String] {
-        guard text.count > width else { return [text] }
         let indent = String(text.prefix { $0 == " " })
         var out: [String] = []
-        var line = indent
-        for word in text.dropFirst(indent.count).split(separator: " ") {
-            if line.count > indent.count && line.count + 1 + word.count > width { out.append(line); line = indent + word }
-            else { line += (line.count > indent.count ? " " : "") + word }
+        var rest = Substring(text)
+        // Break at the last space that fits (never inside the indentation); runs of spaces inside a line stay.
+        while (out.isEmpty ? 0 : indent.count) + rest.count > width {
+            let room = width - (out.isEmpty ? 0 : indent.count)
+            let minCut = out.isEmpty ? indent.count + 1 : 1
+            guard let cut = rest.prefix(room + 1).lastIndex(of: " "),
+                  rest.distance(from: rest.startIndex, to: cut) >= minCut else { break }
+            var line = rest[..<cut]
+            while line.last == " " { line = line.dropLast() }
+            out.append((out.isEmpty ? "" : indent) + line)
+            rest = rest[cut...].drop { $0 == " " }
         }
-        if line.count > indent.count { out.append(line) }
+        out.append((out.isEmpty ? "" : indent) + rest)
         return out
     }
 

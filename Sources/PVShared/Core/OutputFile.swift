@@ -4,22 +4,47 @@ import Glibc
 #endif
 
 /// Temporary files and folders not yet renamed into place; removed when a tool fails or is interrupted.
+/// The signal handler must not take a lock (the interrupted thread may hold it), so every change publishes an
+/// immutable NUL-terminated C array of the paths, which the handler reads without locking.
 public enum PendingOutputs {
     nonisolated(unsafe) static var paths = Set<String>()
     static let lock = NSLock()
-    static func add(_ p: String) { lock.lock(); paths.insert(p); lock.unlock() }
-    static func remove(_ p: String) { lock.lock(); paths.remove(p); lock.unlock() }
+    /// The published snapshot: strdup'd paths, then nil. Old snapshots are not freed (a handler may be reading
+    /// one); a run has a handful of outputs.
+    nonisolated(unsafe) static var snapshot: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+
+    static func add(_ p: String) { lock.lock(); paths.insert(p); publish(); lock.unlock() }
+    static func remove(_ p: String) { lock.lock(); paths.remove(p); publish(); lock.unlock() }
+
+    private static func publish() {
+        let list = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: paths.count + 1)
+        for (i, p) in paths.enumerated() { list[i] = strdup(p) }
+        list[paths.count] = nil
+        snapshot = list
+    }
+
     /// Deletes every pending temporary file and folder (an `OutputFolder` being filled).
     public static func removeAll() {
-        lock.lock(); let ps = paths; paths.removeAll(); lock.unlock()
+        lock.lock(); let ps = paths; paths.removeAll(); publish(); lock.unlock()
         for p in ps where unlink(p) != 0 { try? FileManager.default.removeItem(atPath: p) }
+    }
+
+    /// From a signal handler: unlinks the published temporary files and empties the published folders, taking
+    /// no lock and allocating nothing for files (a folder's walk does allocate).
+    static func removeAllFromSignal() {
+        guard let list = snapshot else { return }
+        var i = 0
+        while let p = list[i] {
+            if unlink(p) != 0 { try? FileManager.default.removeItem(atPath: String(cString: p)) }
+            i += 1
+        }
     }
 }
 
 func installSignalCleanup() {
     for sig in [SIGINT, SIGTERM, SIGHUP] {
         signal(sig) { s in
-            PendingOutputs.removeAll()
+            PendingOutputs.removeAllFromSignal()
             _exit(128 + s)
         }
     }

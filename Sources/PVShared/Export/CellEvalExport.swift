@@ -7,7 +7,7 @@ import Foundation
 /// and log-expression cannot be negative: predicted values below 0 are clamped to 0, with a warning.
 public struct CellEvalExport {
     public var controlLabel = "non-targeting"
-    public var set = "test"
+    public var set = ExportOptions.set.defaultValue
     public var writer = AnnDataZarr()
 
     public init() {}
@@ -54,7 +54,7 @@ public struct CellEvalExport {
             }
         }
         var group: [String: String] = [:]
-        for r in 0..<split.count where split.sets[r] == set && group[split.conditions[r]] == nil { group[split.conditions[r]] = split.groups[r] }
+        for r in 0..<split.count where split.sets[r] == set.rawValue && group[split.conditions[r]] == nil { group[split.conditions[r]] = split.groups[r] }
         for c in conditions where group[c] == nil {
             throw PVError.badInput(file: first.tsvPath, line: first.firstLine[c], "condition \(c) has no cells in set '\(set)' of \(split.name) to compare with")
         }
@@ -71,7 +71,7 @@ public struct CellEvalExport {
         // Values: finite everywhere, never negative (clamped with a warning).
         let x = values.baseAddress!
         let predicted = Set(conditions)
-        let realRows = (0..<rows).filter { split.conditions[$0] == Condition.control || (split.sets[$0] == set && predicted.contains(split.conditions[$0])) }
+        let realRows = (0..<rows).filter { split.conditions[$0] == Condition.control || (split.sets[$0] == set.rawValue && predicted.contains(split.conditions[$0])) }
         try checkValues(x, rows: realRows, genes: genes.index, name: displayName(exprPath))
         for p in predictions { try checkValues(p.values.baseAddress!, rows: p.rowsByCondition.values.flatMap { $0 }, genes: genes.index, name: p.npyPath) }
         // obs of each store: real cells (control or of a predicted condition, in expr.npy order); then the control

@@ -23,15 +23,4 @@ public enum BLAS {
         cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, blasint(rows), blasint(cols), alpha, a, blasint(lda),
                     x, 1, beta, y, 1)
     }
-
-    /// y += alpha * x
-    @inline(__always)
-    public static func axpy(_ n: Int, _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        cblas_saxpy(blasint(n), alpha, x, 1, y, 1)
-    }
-
-    @inline(__always)
-    public static func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
-        cblas_sdot(blasint(n), x, 1, y, 1)
-    }
 }

@@ -4,15 +4,15 @@ import Foundation
 public struct PVConfig: Equatable {
     public var genes: Int
     public var targets: Int
-    public var hidden: Int = 256
-    public var latentInv: Int = 85
-    public var latentResp: Int = 20
-    /// `mlp` (a shared trunk K → H, then heads) or `additive` (each u-head a bias plus a linear map of u).
-    public var uCompose: String = "mlp"
-    /// `mlp` (f_dec on [z_ν, z_ι]) or `additive` (f_ι(z_ι) + Σ_j f_j(z_ν,j)).
-    public var decoder: String = "mlp"
+    public var hidden = TrainOptions.hidden.defaultValue
+    public var latentInv = TrainOptions.latentInv.defaultValue
+    public var latentResp = TrainOptions.latentResp.defaultValue
+    /// How the u-networks read u (see `UCompose`).
+    public var uCompose = TrainOptions.uCompose.defaultValue
+    /// The decoder's architecture (see `DecoderKind`).
+    public var decoder = TrainOptions.decoder.defaultValue
     /// Hidden width of each per-node network of the additive decoder.
-    public var nodeHidden: Int = 16
+    public var nodeHidden = TrainOptions.nodeHidden.defaultValue
 
     public init(genes: Int, targets: Int) { self.genes = genes; self.targets = targets }
 
@@ -26,13 +26,14 @@ public struct PVConfig: Equatable {
         t += Linear.tensors("enc1", G, H) + Linear.tensors("enc2", H, H)
         t += Linear.tensors("inv", H, 2 * dI)
         t += Linear.tensors("resp1", H + K, H) + Linear.tensors("resp2", H, 2 * dN)
-        let uIn = uCompose == "mlp" ? H : K
-        if uCompose == "mlp" { t += Linear.tensors("utrunk", K, H) }
+        let uIn = uCompose == .mlp ? H : K
+        if uCompose == .mlp { t += Linear.tensors("utrunk", K, H) }
         t += Linear.tensors("ulnn", uIn, nL) + Linear.tensors("ulni", uIn, dN * dI)
         t += Linear.tensors("umu", uIn, dN) + Linear.tensors("ulogbeta", uIn, dN)
-        if decoder == "mlp" {
+        switch decoder {
+        case .mlp:
             t += Linear.tensors("dec1", dN + dI, H) + Linear.tensors("dec2", H, H) + Linear.tensors("dec3", H, G)
-        } else {
+        case .additive:
             t += Linear.tensors("decI1", dI, H) + Linear.tensors("decI2", H, H) + Linear.tensors("decI3", H, G)
             t += [("decN1.W", [dN, nodeHidden], 1), ("decN1.b", [dN, nodeHidden], 1),
                   ("decN2.W", [dN * nodeHidden, G], nodeHidden)]

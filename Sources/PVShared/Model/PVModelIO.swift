@@ -5,8 +5,8 @@ import Foundation
 public enum PVModelIO {
     /// The hyperparameters that fix the network's shape, as stored in meta.json.
     public static func hyper(_ c: PVConfig) -> [String: Any] {
-        ["latent_inv": c.latentInv, "latent_resp": c.latentResp, "hidden": c.hidden, "u_compose": c.uCompose,
-         "decoder": c.decoder, "node_hidden": c.nodeHidden]
+        ["latent_inv": c.latentInv, "latent_resp": c.latentResp, "hidden": c.hidden, "u_compose": c.uCompose.rawValue,
+         "decoder": c.decoder.rawValue, "node_hidden": c.nodeHidden]
     }
 
     /// Rebuilds the configuration of a pvae model file, checking its meta.
@@ -22,11 +22,12 @@ public enum PVModelIO {
         guard !m.genes.isEmpty, !m.targets.isEmpty else { throw PVError.badInput(file: file, "model has no gene or target list") }
         var c = PVConfig(genes: m.genes.count, targets: m.targets.count)
         c.latentInv = try int("latent_inv"); c.latentResp = try int("latent_resp"); c.hidden = try int("hidden")
-        c.uCompose = h["u_compose"] as? String ?? "mlp"; c.decoder = h["decoder"] as? String ?? "mlp"
-        c.nodeHidden = (h["node_hidden"] as? Int) ?? 16
-        guard ["mlp", "additive"].contains(c.uCompose), ["mlp", "additive"].contains(c.decoder) else {
-            throw PVError.badInput(file: file, "meta.json: unknown u_compose '\(c.uCompose)' or decoder '\(c.decoder)'")
+        let u = h["u_compose"] as? String ?? "mlp", d = h["decoder"] as? String ?? "mlp"
+        guard let uc = UCompose(rawValue: u), let dk = DecoderKind(rawValue: d) else {
+            throw PVError.badInput(file: file, "meta.json: unknown u_compose '\(u)' or decoder '\(d)'")
         }
+        c.uCompose = uc; c.decoder = dk
+        c.nodeHidden = (h["node_hidden"] as? Int) ?? 16
         return c
     }
 

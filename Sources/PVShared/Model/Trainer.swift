@@ -1,49 +1,5 @@
 import Foundation
 
-/// Training settings (pv-train options; defaults as the paper, DESIGN.md §5).
-public struct TrainSettings {
-    public var epochs = 100
-    /// Total optimiser steps; when set it replaces `epochs` (which become ceil(steps / batches per epoch)).
-    public var steps: Int?
-    public var batch = 64
-    public var lr: Float = 1e-4
-    public var beta: Float = 1e-2
-    public var alpha: Float = 0.05
-    public var seed: UInt64 = 0
-    public var checkpointEvery = 0
-    public var selectOnVal = true
-    /// `predict`: mean squared error between the predicted mean of each validation condition (from the prior, on a
-    /// fixed sample of control cells and noise) and the mean of its validation cells. `recon`: reconstruction MSE of
-    /// the validation cells through the model with their own u (posterior means).
-    public var valMetric = "predict"
-    /// Hidden test hook: stop (as if killed) after this many epochs, leaving the checkpoint.
-    public var stopAfterEpoch: Int?
-    public init() {}
-
-    public var dict: [String: Any] {
-        var d: [String: Any] = ["epochs": epochs, "batch": batch, "lr": Double(lr), "beta": Double(beta),
-                                "alpha": Double(alpha), "seed": Int(seed), "select_on_val": selectOnVal,
-                                "val_metric": valMetric]
-        if let steps { d["steps"] = steps }
-        return d
-    }
-}
-
-/// Annealing as fractions of the T training steps (MODEL_SPEC.md): β is 0 until 0.1·T then linear to its final
-/// value at T; α is 0 until 0.05·T then linear to its final value at 0.5·T.
-public enum Annealing {
-    public static func beta(step t: Int, total T: Int, final b: Float) -> Float {
-        let s = 0.1 * Double(T)
-        if Double(t) < s { return 0 }
-        return b * Float(min(1, (Double(t) - s) / max(Double(T) - s, 1)))
-    }
-    public static func alpha(step t: Int, total T: Int, final a: Float) -> Float {
-        let s = 0.05 * Double(T), e = 0.5 * Double(T)
-        if Double(t) < s { return 0 }
-        return a * Float(min(1, (Double(t) - s) / max(e - s, 1)))
-    }
-}
-
 /// The training loop: shuffled batches of perturbed cells, each with a random control partner redrawn every epoch,
 /// annealed β and α, Adam, per-epoch validation with best-checkpoint selection, atomic checkpoints and resume.
 /// Each epoch's random choices come from a stream derived from (seed, epoch), so a resumed run repeats exactly.
@@ -90,12 +46,12 @@ public final class Trainer {
 
     var G: Int { vae.cfg.genes }
 
-    private func loadRow(_ src: Int, into dst: Int) {
+    func loadRow(_ src: Int, into dst: Int) {
         (vae.x.p + dst * G).update(from: expr + src * G, count: G)
     }
 
     /// Fills labels for rows 0..<n from condition indices (distinct labels once each); label slot 0 is control.
-    private func setLabels(_ conds: ArraySlice<Int>) -> Int {
+    func setLabels(_ conds: ArraySlice<Int>) -> Int {
         vae.unets.setLabel(0, targets: [])
         var nU = 1
         for (i, c) in conds.enumerated() {
@@ -106,73 +62,9 @@ public final class Trainer {
         return nU
     }
 
-    /// The validation loss of the current weights (nil without validation cells); see `TrainSettings.valMetric`.
-    public func validationLoss() -> Double? {
-        guard !data.valRows.isEmpty else { return nil }
-        return settings.valMetric == "recon" ? reconstructionLoss() : predictionLoss()
-    }
-
-    /// Mean reconstruction MSE of the validation cells through the model with their own u (posterior means).
-    func reconstructionLoss() -> Double {
-        var total = 0.0
-        let B = vae.maxRows
-        var i = 0
-        while i < data.valRows.count {
-            let n = min(B, data.valRows.count - i)
-            for k in 0..<n { loadRow(data.valRows[i + k], into: k) }
-            let nU = setLabels(data.valCondition[i..<(i + n)])
-            vae.posteriorMeans(rows: n, labels: nU)
-            total += MSELoss.forward(vae.xh.p, vae.x.p, rows: n, cols: G) * Double(n)
-            i += n
-        }
-        return total / Double(data.valRows.count)
-    }
-
-    /// Validation conditions, the mean of their validation cells, a fixed control sample and fixed noise.
-    lazy var valSetup: (conds: [Int], means: [Float], controls: [Int], eps: [Float]) = {
-        var byCond: [Int: [Int]] = [:]
-        for (k, r) in data.valRows.enumerated() { byCond[data.valCondition[k], default: []].append(r) }
-        let conds = byCond.keys.sorted()
-        var means = [Float](repeating: 0, count: conds.count * G)
-        for (ci, c) in conds.enumerated() {
-            let rows = byCond[c]!
-            var acc = [Double](repeating: 0, count: G)
-            for r in rows { for j in 0..<G { acc[j] += Double(expr[r * G + j]) } }
-            for j in 0..<G { means[ci * G + j] = Float(acc[j] / Double(rows.count)) }
-        }
-        var rng = RNG(seed: settings.seed, stream: 0x7661_6c)
-        let n = min(vae.maxRows, data.controlRows.count)
-        let controls = rng.sample(data.controlRows.count, n).map { data.controlRows[$0] }
-        var eps = [Float](repeating: 0, count: n * vae.cfg.latentResp)
-        for i in eps.indices { eps[i] = rng.normal() }
-        return (conds, means, controls, eps)
-    }()
-
-    /// Mean over validation conditions of the MSE between the predicted mean (prior, fixed controls and noise)
-    /// and the mean of the condition's validation cells: the accuracy that prediction needs, on seen conditions.
-    func predictionLoss() -> Double {
-        let v = valSetup
-        let n = v.controls.count, dN = vae.cfg.latentResp
-        var total = 0.0
-        // The control sample is the same for every condition: load and encode it once, then only the u-networks
-        // and the decoder run per condition.
-        for k in 0..<n { loadRow(v.controls[k], into: k); vae.uIdx.p[k] = 1 }
-        v.eps.withUnsafeBufferPointer { vae.epsResp.p.update(from: $0.baseAddress!, count: n * dN) }
-        vae.unets.setLabel(0, targets: [])
-        for (ci, c) in v.conds.enumerated() {
-            vae.unets.setLabel(1, targets: data.conditionTargets[c])
-            vae.predictPrior(rows: n, labels: 2, reuseEncoding: ci > 0)
-            var s = 0.0
-            for j in 0..<G {
-                var m: Float = 0
-                for k in 0..<n { m += vae.xh.p[k * G + j] }
-                let e = Double(m / Float(n) - v.means[ci * G + j])
-                s += e * e
-            }
-            total += s / Double(G)
-        }
-        return total / Double(max(v.conds.count, 1))
-    }
+    /// Computed on first use (see `makeValSetup`).
+    typealias ValSetup = (conds: [Int], means: [Float], controls: [Int], eps: [Float])
+    lazy var valSetup: ValSetup = makeValSetup()
 
     /// True when every planned step has run (false after --stop-after-epoch).
     public var finished: Bool { epochsDone >= epochs || step >= totalSteps }
@@ -267,78 +159,5 @@ public final class Trainer {
         let eta = sps > 0 ? Double(totalSteps - step) / sps : 0
         let t = Int(eta.rounded())
         return String(format: "%.1f steps/s, %.0f cells/s, ETA %d:%02d:%02d", sps, cellsPerS, t / 3600, t / 60 % 60, t % 60)
-    }
-
-    /// Meta entries common to the final model and checkpoints.
-    private func meta() -> [String: Any] {
-        var m = extraMeta
-        var hyper = PVModelIO.hyper(vae.cfg)
-        for (k, v) in settings.dict { hyper[k] = v }
-        hyper["total_steps"] = totalSteps
-        hyper["batches_per_epoch"] = batchesPerEpoch
-        m["hyper"] = hyper
-        m["seed"] = Int(settings.seed)
-        m["history"] = history
-        m["train_conditions"] = Array(data.conditions.prefix(data.trainConditionCount))
-        var sel: [String: Any] = ["epoch": epochsDone, "step": step, "by": "last"]
-        if haveBest { sel = ["epoch": bestEpoch, "step": bestStep, "by": "val", "val": bestVal] }
-        m["selected"] = sel
-        return m
-    }
-
-    /// The output model: best-validation weights when validation cells exist (else the last weights).
-    public func modelFile() -> ModelFile {
-        var f = ModelFile(kind: "pvae", genes: genes, targets: data.targets, meta: meta())
-        PVModelIO.setTensors(&f, store: vae.store, values: haveBest ? UnsafePointer(best.p) : UnsafePointer(vae.store.params.p))
-        return f
-    }
-
-    /// A checkpoint: the output model so far plus the full training state (current weights, Adam moments, counters).
-    public func checkpointFile() -> ModelFile {
-        var f = modelFile()
-        let P = vae.store.count
-        f.set("train.params", vae.store.params.array, shape: [P])
-        f.set("train.adam_m", adam.m.array, shape: [P])
-        f.set("train.adam_v", adam.v.array, shape: [P])
-        if haveBest { f.set("train.best", best.array, shape: [P]) }
-        var st: [String: Any] = ["epochs_done": epochsDone, "step": step, "adam_t": adam.t]
-        if haveBest { st["best_val"] = bestVal; st["best_epoch"] = bestEpoch; st["best_step"] = bestStep }
-        f.meta["train_state"] = st
-        return f
-    }
-
-    /// Restores the training state of a checkpoint, after checking it was made with the same settings and data.
-    public func resume(from f: ModelFile, file: String) throws {
-        guard f.kind == "pvae", let st = f.meta["train_state"] as? [String: Any] else {
-            throw PVError.badInput(file: file, "not a pv-train checkpoint (no training state); write one with --checkpoint-every")
-        }
-        // Round-trip through JSON so both sides have the types JSONSerialization reads back.
-        let mine = (try? JSONSerialization.jsonObject(with: JSONSerialization.data(withJSONObject: meta()["hyper"] as! [String: Any]))) as? [String: Any] ?? [:]
-        let theirs = f.meta["hyper"] as? [String: Any] ?? [:]
-        for k in mine.keys.sorted() {
-            let a = "\(mine[k]!)", b = theirs[k].map { "\($0)" } ?? "(absent)"
-            if a != b { throw PVError.usage("--resume \(file): the checkpoint was made with \(k) = \(b), this run has \(a); resume with the same options") }
-        }
-        guard f.genes == genes, f.targets == data.targets else {
-            throw PVError.usage("--resume \(file): the checkpoint was trained on other genes or targets than these inputs")
-        }
-        if let t = f.meta["threads"] as? Int, t != Parallel.threads {
-            warn("--resume \(file): the checkpoint ran with --threads \(t), this run with \(Parallel.threads); the result will not be bit-identical to an uninterrupted run")
-        }
-        let P = vae.store.count
-        func restore(_ name: String, _ buf: FloatBuffer) throws {
-            let v = try f.tensor(name, shape: [P], file: file)
-            v.withUnsafeBufferPointer { buf.p.update(from: $0.baseAddress!, count: P) }
-        }
-        try restore("train.params", vae.store.params)
-        try restore("train.adam_m", adam.m)
-        try restore("train.adam_v", adam.v)
-        func int(_ k: String) -> Int { (st[k] as? Int) ?? (st[k] as? NSNumber)?.intValue ?? 0 }
-        epochsDone = int("epochs_done"); step = int("step"); adam.t = int("adam_t")
-        if f.has("train.best") {
-            try restore("train.best", best); haveBest = true
-            bestVal = (st["best_val"] as? Double) ?? .infinity; bestEpoch = int("best_epoch"); bestStep = int("best_step")
-        }
-        history = f.meta["history"] as? [[String: Any]] ?? []
     }
 }

@@ -18,7 +18,7 @@ public struct TrainingData {
     public let valCondition: [Int]
 
     public init(split: SplitTable) throws {
-        let train = split.rows(set: "train")
+        let train = split.rows(set: .train)
         var singles = Set<String>()
         for r in train { let g = Condition.genes(split.conditions[r]); if g.count == 1 { singles.insert(g[0]) } }
         guard !singles.isEmpty else {
@@ -47,17 +47,17 @@ public struct TrainingData {
         let nTrainConds = conds.count
         // Checkpoint selection must never see a test condition: a val condition that is not trained on but has test
         // cells is left out.
-        var testOnly = Set(split.rows(set: "test").map { split.conditions[$0] })
+        var testOnly = Set(split.rows(set: .test).map { split.conditions[$0] })
         for r in train { testOnly.remove(split.conditions[r]) }
         var vr: [Int] = [], vc: [Int] = [], leaked = Set<String>()
-        for r in split.rows(set: "val") where split.conditions[r] != Condition.control {
+        for r in split.rows(set: .val) where split.conditions[r] != Condition.control {
             if testOnly.contains(split.conditions[r]) { leaked.insert(split.conditions[r]); continue }
             if let i = index(split.conditions[r]) { vr.append(r); vc.append(i) }
         }
         if !leaked.isEmpty {
             warn("\(leaked.count) val condition(s) with cells in set 'test' and none in 'train' are not used to select the checkpoint (e.g. \(leaked.sorted().prefix(3).joined(separator: ", ")))")
         }
-        var ctrl = split.rows(set: "train", condition: Condition.control)
+        var ctrl = split.rows(set: .train, condition: Condition.control)
         if ctrl.isEmpty {
             ctrl = split.controlRows
             if !ctrl.isEmpty { warn("no control cells in set 'train'; using the \(ctrl.count) control cells of other sets as partners") }

@@ -15,8 +15,8 @@ public final class UNetworks {
     public init(_ s: ParamStore, _ c: PVConfig, maxU: Int) {
         self.c = c
         let H = c.hidden, K = c.targets, dN = c.latentResp, dI = c.latentInv
-        trunk = c.uCompose == "mlp" ? Linear(s, "utrunk", K, H) : nil
-        uIn = c.uCompose == "mlp" ? H : K
+        trunk = c.uCompose == .mlp ? Linear(s, "utrunk", K, H) : nil
+        uIn = c.uCompose == .mlp ? H : K
         hLnn = Linear(s, "ulnn", uIn, c.nL); hLni = Linear(s, "ulni", uIn, dN * dI)
         hMu = Linear(s, "umu", uIn, dN); hLb = Linear(s, "ulogbeta", uIn, dN)
         u = FloatBuffer(maxU * K); t = FloatBuffer(maxU * H); dt = FloatBuffer(maxU * H)

@@ -5,20 +5,20 @@ public struct NormalizeConfig {
     public var paths: TenXPaths
     public var outDir: String
     public var labelsPath: String?
-    public var dropUnlabelled = false
+    public var dropUnlabelled = NormalizeOptions.dropUnlabelled.defaultValue
     public var syntax = LabelSyntax()
-    public var minCounts = 0.0
-    public var minGenes = 0
-    public var minCells = 0
+    public var minCounts = NormalizeOptions.minCounts.defaultValue
+    public var minGenes = NormalizeOptions.minGenes.defaultValue
+    public var minCells = NormalizeOptions.minCells.defaultValue
     /// nil: the median of per-cell totals (scanpy's default).
-    public var targetSum: Double?
+    public var targetSum = NormalizeOptions.targetSum.defaultValue
     /// nil: no selection, every gene that passes the filters is kept.
-    public var nTopGenes: Int?
-    public var flavor = HVG.Flavor.seurat
-    public var nBins = 20
+    public var nTopGenes = NormalizeOptions.nTopGenes.defaultValue
+    public var flavor = NormalizeOptions.flavor.defaultValue
+    public var nBins = NormalizeOptions.nBins.defaultValue
     public var keepGenesPath: String?
     /// Keep features of every type; by default only "Gene Expression" rows are used, as scanpy's read_10x_mtx does.
-    public var allFeatures = false
+    public var allFeatures = NormalizeOptions.allFeatures.defaultValue
 
     public init(paths: TenXPaths, outDir: String) { self.paths = paths; self.outDir = outDir }
 }

@@ -2,21 +2,24 @@ import Foundation
 
 /// Parameters of a simulated screen (pv-simulate's options).
 public struct SimParams: Sendable {
-    public var cellsPerCondition = 200
+    public var cellsPerCondition = SimOptions.cellsPerCondition.defaultValue
     /// When set, this many cells in total, spread evenly over the conditions (the first ones get one more).
-    public var totalCells: Int? = nil
-    public var genes = 1000
-    public var targets = 20
-    public var doubles = 20
-    public var latentInv = 10
-    public var latentResp = 10
-    public var edgeDensity = 0.3
+    public var totalCells = SimOptions.cells.defaultValue
+    public var genes = SimOptions.genes.defaultValue
+    public var targets = SimOptions.targets.defaultValue
+    public var doubles = SimOptions.doubles.defaultValue
+    public var latentInv = SimOptions.latentInv.defaultValue
+    public var latentResp = SimOptions.latentResp.defaultValue
+    public var edgeDensity = SimOptions.edgeDensity.defaultValue
     /// Intervention strength: shift of the noise mean of each targeted node (noise sds are 0.5–1), times U(0.8, 1.2).
-    public var effect = 3.0
+    public var effect = SimOptions.effect.defaultValue
     public var hidden = 64
-    public var librarySize = 2000.0
-    public var librarySD = 0.3
-    public var seed: UInt64 = 0
+    /// Median UMIs per cell; nil: one per gene.
+    public var librarySize = SimOptions.librarySize.defaultValue
+    public var librarySD = SimOptions.librarySD.defaultValue
+    public var seed = UInt64(SimOptions.seed.defaultValue)
+    /// The median library size in effect.
+    public var medianLibrary: Double { librarySize ?? Double(genes) }
     public init() {}
 }
 

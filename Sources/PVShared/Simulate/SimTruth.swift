@@ -54,7 +54,7 @@ func simulationTruth(_ model: SimModel, counts: [Int], exprSum: [Double], obsSum
         "seed": p.seed, "conditions": model.conditions, "genes": model.geneNames, "targets": model.targetNames,
         "params": ["cells_per_condition": p.cellsPerCondition, "cells": p.totalCells ?? N, "genes": G, "targets": K,
                    "doubles": p.doubles, "latent_inv": dI, "latent_resp": dN, "edge_density": p.edgeDensity,
-                   "effect": p.effect, "hidden": H, "library_size": p.librarySize, "library_sd": p.librarySD] as [String: Any],
+                   "effect": p.effect, "hidden": H, "library_size": p.medianLibrary, "library_sd": p.librarySD] as [String: Any],
         "normalize_target_sum": S,
         "definitions": [
             "latent_mean": "E[z_nu | u] = (I - Lambda_nn(u))^-1 mu_nu(u); z_iota has mean 0. Lambda_nn(u), Lambda_ni(u): rows of nodes cut by a target are zero; mu_nu(u) = sum of the targets' intervention rows.",

@@ -44,7 +44,7 @@ public func simulateScreen(_ p: SimParams, outDir: String, gzipLevel: Int32 = 4)
     var orng = RNG(seed: p.seed, stream: 5)
     orng.shuffle(&cellCond)
     var lrng = RNG(seed: p.seed, stream: 6)
-    let logMed = Foundation.log(p.librarySize)
+    let logMed = Foundation.log(p.medianLibrary)
     let library = (0..<N).map { _ in Foundation.exp(logMed + p.librarySD * Double(lrng.normal())) }
     let sortedLib = library.sorted()
     let S = N % 2 == 1 ? sortedLib[N / 2] : 0.5 * (sortedLib[N / 2 - 1] + sortedLib[N / 2])

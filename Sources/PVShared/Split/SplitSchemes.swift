@@ -14,29 +14,29 @@ public enum SplitScheme: String, CaseIterable, Sendable {
 
 /// Every parameter of a split. Defaults are the published protocols' values.
 public struct SplitConfig: Sendable {
-    public var scheme: SplitScheme = .singlesToDoubles
-    public var seed: UInt64 = 0
+    public var scheme = SplitOptions.scheme.defaultValue
+    public var seed = UInt64(SplitOptions.seed.defaultValue)
     /// singles-to-doubles: how many of the largest singles lose cells to the test set, and how many cells each.
-    public var holdoutSingles = 14
-    public var holdoutCells = 96
+    public var holdoutSingles = SplitOptions.holdoutSingles.defaultValue
+    public var holdoutCells = SplitOptions.holdoutCells.defaultValue
     /// At most this fraction of a single's cells is held out for test (the scale-down on small data).
     public var maxHoldoutFraction = 0.2
     /// singles-to-doubles: validation cells per training single; nil = automatic (5% of the cells left, at least 1
     /// when 10 or more are left).
-    public var valCells: Int? = nil
+    public var valCells = SplitOptions.valCells.defaultValue
     /// gears-simulation: fraction of genes kept for training, fraction of seen-2 combinations kept for training,
     /// and the same two fractions for carving the validation set out of the training conditions.
-    public var trainGeneFrac = 0.75
-    public var comboSeen2TrainFrac = 0.75
-    public var valGeneFrac = 0.9
-    public var valComboFrac = 0.9
+    public var trainGeneFrac = SplitOptions.trainGeneFrac.defaultValue
+    public var comboSeen2TrainFrac = SplitOptions.comboSeen2TrainFrac.defaultValue
+    public var valGeneFrac = SplitOptions.valGeneFrac.defaultValue
+    public var valComboFrac = SplitOptions.valComboFrac.defaultValue
     /// random-cells: fractions of each condition's cells.
-    public var valFrac = 0.1
-    public var testFrac = 0.1
+    public var valFrac = SplitOptions.valFrac.defaultValue
+    public var testFrac = SplitOptions.testFrac.defaultValue
     /// custom: canonical condition to (set, optional group).
     public var custom: [String: (set: String, group: String?)] = [:]
     /// Fraction of control cells moved to test (group control).
-    public var controlHoldout = 0.0
+    public var controlHoldout = SplitOptions.controlHoldout.defaultValue
 
     public init() {}
 }

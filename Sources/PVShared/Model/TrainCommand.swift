@@ -1,0 +1,113 @@
+import Foundation
+
+extension PVConfig {
+    /// The network a parsed pv-train command line asks for. --latent-resp is lowered to half the targets (with a
+    /// warning) unless it was given, when it only warns: more response nodes than that leave the graph underdetermined.
+    public init(_ o: Options, genes: Int, targets K: Int) {
+        self.init(genes: genes, targets: K)
+        latentInv = o[TrainOptions.latentInv]; hidden = o[TrainOptions.hidden]; latentResp = o[TrainOptions.latentResp]
+        uCompose = o[TrainOptions.uCompose]; decoder = o[TrainOptions.decoder]
+        nodeHidden = o[TrainOptions.nodeHidden]
+        let half = max(1, K / 2)
+        if latentResp > half {
+            if o.given(TrainOptions.latentResp) {
+                warn("--latent-resp \(latentResp) is more than half the \(K) targets; the response graph is underdetermined")
+            } else {
+                warn("--latent-resp lowered from \(latentResp) to \(half): it must be at most half the number of targets (\(K) here)")
+                latentResp = half
+            }
+        }
+    }
+}
+
+/// pv-train as a library call: reads expr.npy and split.tsv, fits the PerturbedVAE or a baseline, writes the model.
+public enum TrainCommand {
+    /// Runs a parsed pv-train command line (`TrainOptions`).
+    public static func run(_ o: Options) throws {
+        let out = try o.required(TrainOptions.out)
+        try checkOutput(out, checkpoints: o[TrainOptions.checkpointEvery] > 0)
+        if let batchPath = o[TrainOptions.gradCheck] {
+            guard o.positionals.count == 1 else { throw PVError.usage("--grad-check takes one input, the model (usage: pv-train --grad-check BATCH.npz --out GRADS.npz MODEL.npz)") }
+            try GradientOracle.run(modelPath: o.positionals[0], batchPath: batchPath, out: out)
+            return
+        }
+        guard o.positionals.count == 2 else { throw PVError.usage("expected 2 input arguments, expr.npy and split.tsv (usage: pv-train [options] --out model.npz expr.npy split.tsv)") }
+        let exprPath = o.positionals[0], splitPath = o.positionals[1]
+        let exprArr = try NPYArray(path: exprPath)
+        let (rows, cols, values) = try exprArr.matrix()
+        let split = try SplitTable(path: splitPath)
+        try split.check(rows: rows, exprName: displayName(exprPath))
+        let genes = try GeneNames.resolve(explicit: o[TrainOptions.genes], exprPath: exprPath, cols: cols)
+
+        let kind = o[TrainOptions.kind]
+        // Options the chosen model does not use are named, so that nobody believes they had an effect.
+        o.warnUnused(by: TrainOptions.kind, among: TrainOptions.all)
+        if kind != .pvae {
+            let m = try Baselines.train(kind: kind, expr: values, rows: rows, cols: cols, split: split, genes: genes,
+                                        options: BaselineOptions(o))
+            try m.write(out)
+            info("wrote \(kind.rawValue) model to \(out)")
+            return
+        }
+        try trainPVAE(o, expr: values, exprPath: exprPath, split: split, splitPath: splitPath, genes: genes, out: out)
+    }
+
+    /// Checked before the (possibly hours of) training, not when the model is finally written.
+    static func checkOutput(_ out: String, checkpoints: Bool) throws {
+        if out != "-" {
+            let parent = (out as NSString).deletingLastPathComponent, dir = parent.isEmpty ? "." : parent
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+                throw PVError.io(file: out, "folder \(dir) does not exist")
+            }
+            guard access(dir, W_OK) == 0 else { throw PVError.io(file: out, "folder \(dir) is not writable") }
+        } else if checkpoints {
+            throw PVError.usage("--checkpoint-every needs --out to be a file; checkpoints cannot go to stdout ('-')")
+        }
+    }
+
+    static func trainPVAE(_ o: Options, expr values: UnsafeBufferPointer<Float>, exprPath: String, split: SplitTable,
+                          splitPath: String, genes: [String], out: String) throws {
+        let data = try TrainingData(split: split)
+        let cols = genes.count
+        for r in data.trainRows + data.controlRows + data.valRows {
+            let row = values.baseAddress! + r * cols
+            for j in 0..<cols where !row[j].isFinite {
+                throw PVError.badInput(file: displayName(exprPath), "row \(r) (\(split.barcodes[r])), column \(j): non-finite value")
+            }
+        }
+        let K = data.targets.count
+        let cfg = PVConfig(o, genes: cols, targets: K)
+        let s = try TrainSettings(o, trainCells: data.trainRows.count)
+
+        let trainer = Trainer(config: cfg, data: data, expr: values.baseAddress!, genes: genes, settings: s)
+        trainer.extraMeta = ["threads": Parallel.threads, "inputs": [exprPath, splitPath]]
+        if let r = o[TrainOptions.resume] {
+            try trainer.resume(from: try ModelFile(path: r), file: displayName(r))
+            if URL(fileURLWithPath: r).standardizedFileURL.path == URL(fileURLWithPath: out).standardizedFileURL.path {
+                trainer.lastCheckpointEpoch = trainer.epochsDone
+            }
+            info("resuming from \(r) after epoch \(trainer.epochsDone), step \(trainer.step)")
+        }
+        if trainer.totalSteps == 0 {
+            try trainer.modelFile().write(out)
+            info("wrote the untrained model (seed \(s.seed)) to \(out)")
+            return
+        }
+        info("\(data.trainRows.count) perturbed training cells of \(data.conditions.count) conditions, \(K) targets, \(data.controlRows.count) control partners, \(data.valRows.count) validation cells; \(cols) genes; \(trainer.vae.store.count) parameters; \(trainer.totalSteps) steps (\(trainer.batchesPerEpoch) per epoch)")
+        if trainer.totalSteps < 10_000 {
+            warn("only \(trainer.totalSteps) optimiser steps: the model is likely undertrained; consider --steps 20000 and --lr 1e-3 on a small screen")
+        }
+        if data.valRows.isEmpty && s.selectOnVal { warn("no validation cells (set 'val') in \(displayName(splitPath)): keeping the last weights") }
+        try trainer.train(checkpointPath: s.checkpointEvery > 0 ? out : nil)
+        if !trainer.finished {
+            info("stopped after epoch \(trainer.epochsDone) as asked; resume with --resume \(out)")
+            return
+        }
+        let m = trainer.modelFile()
+        try m.write(out)
+        if let sel = m.meta["selected"] as? [String: Any] {
+            info("wrote \(out): weights of epoch \(sel["epoch"] ?? "?"), step \(sel["step"] ?? "?") (selected by \(sel["by"] ?? "?"))")
+        }
+    }
+}
