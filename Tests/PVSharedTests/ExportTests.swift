@@ -154,13 +154,8 @@ final class ExportTests: XCTestCase {
         // Predictions of different conditions cannot form a pair: nothing is written.
         let t = try TSVTable(path: w.path + "/pred-control/pred.tsv")
         let partial = w.path + "/partial"
-        try FileManager.default.createDirectory(atPath: partial, withIntermediateDirectories: false)
-        try FileManager.default.copyItem(atPath: w.path + "/pred-control/pred.npy", toPath: partial + "/pred.npy")
-        let cc = try t.column("condition")
-        let firstCondition = t.rows[0][cc]
-        var kept = t
-        kept.rows = t.rows.filter { $0[cc] != firstCondition }
-        try kept.write(partial + "/pred.tsv")
+        let firstCondition = t.rows[0][try t.column("condition")]
+        try TestSupport.writePredictionSubset(from: w.path + "/pred-control", to: partial) { $0 != firstCondition }
         let bad = try TestSupport.run("pv-export", ["--cell-eval", "--out", w.path + "/pair2", "--pred", preds[0], "--pred", "partial=\(partial)",
                                                     d.path + "/norm/expr.npy", d.path + "/split.tsv"])
         XCTAssertEqual(bad.status, 65, bad.stderr)

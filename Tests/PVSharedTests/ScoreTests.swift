@@ -155,11 +155,7 @@ final class ScoreTests: XCTestCase {
         let tmp = TestSupport.tempDir("pv-score")
         defer { try? FileManager.default.removeItem(at: tmp) }
         // "partial" = the good prediction's cells of condition A only.
-        let t = try TSVTable(path: dir + "/good/pred.tsv")
-        var sub = TSVTable(header: t.header)
-        sub.rows = t.rows.filter { $0[1] == "A" }
-        try FileManager.default.copyItem(atPath: dir + "/good/pred.npy", toPath: tmp.appendingPathComponent("pred.npy").path)
-        try sub.write(tmp.appendingPathComponent("pred.tsv").path)
+        try TestSupport.writePredictionSubset(from: dir + "/good", to: tmp.path) { $0 == "A" }
         let r = try TestSupport.run("pv-score", ["--pred", "partial=\(tmp.path)/pred.npy", "--pred", pred("ctrl"), expr, split])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("partial: no predicted cells for 2 of 3 conditions in set 'test' (A+B, B)"), r.stderr)
