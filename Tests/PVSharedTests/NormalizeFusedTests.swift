@@ -26,7 +26,7 @@ final class NormalizeFusedTests: XCTestCase {
         for (rows, seed) in [(3, UInt64(1)), (700, 2), (5000, 3)] {
             let m = randomCounts(rows: rows, cols: 40, seed: seed)
             let (totals, _) = Normalization.cellTotals(m)
-            let sf = Normalization.sizeFactors(totals: totals, target: Normalization.medianFloat(totals))
+            let sf = Normalization.sizeFactors(totals: totals, target: Stats.median(totals))
             var x = m
             Normalization.normalizeLog1p(&x, sizeFactors: sf)
             for expm1 in [true, false] {

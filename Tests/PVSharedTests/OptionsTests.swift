@@ -6,22 +6,22 @@ import PVShared
 /// SmokeTests through the built tools, not here.
 final class OptionsTests: XCTestCase {
     static let synopsis = "pv-test [options] A B"
-    static let specs: [OptionSpec] = [
-        OptionSpec("out", short: "o", value: "FILE", help: "output file"),
-        OptionSpec("seed", value: "N", default: "0", help: "random seed"),
-        OptionSpec("lr", value: "X", default: "1e-3", help: "learning rate"),
-        OptionSpec("pred", value: "NAME=FILE", repeatable: true, help: "a prediction to score"),
-        OptionSpec("model", value: "KIND", default: "pvae", help: "model kind"),
-        OptionSpec("a-rather-long-option-name", value: "VALUE", help: "wraps onto the next line"),
-        .flag("force", short: "f", help: "overwrite"),
-    ]
+    enum Kind: String, OptionChoice { case pvae, mean }
+    static let out = Option<String?>("out", short: "o", "FILE", default: nil, help: "output file")
+    static let seed = Option<Int>("seed", "N", default: 0, help: "random seed")
+    static let lr = Option<Double>("lr", "X", default: 1e-3, help: "learning rate")
+    static let pred = Option<String?>("pred", "NAME=FILE", default: nil, repeatable: true, help: "a prediction to score")
+    static let model = Option<Kind>("model", "KIND", default: .pvae, help: "model kind")
+    static let long = Option<String?>("a-rather-long-option-name", "VALUE", default: nil, help: "wraps onto the next line")
+    static let force = Option(flag: "force", short: "f", help: "overwrite")
+    static let specs: [any OptionDeclaration] = [out, seed, lr, pred, model, long, force]
 
     var saved: (Int, Bool)!
     override func setUp() { saved = (Parallel.threads, ToolContext.quiet) }
     override func tearDown() { Parallel.threads = saved.0; ToolContext.quiet = saved.1; BLAS.setThreads(saved.0) }
 
     private func parse(_ args: [String], _ range: ClosedRange<Int> = 0...Int.max) throws -> Options {
-        try Options(tool: "pv-test", synopsis: Self.synopsis, description: "Tests options.", specs: Self.specs,
+        try Options(tool: "pv-test", synopsis: Self.synopsis, description: "Tests options.", options: Self.specs,
                     arguments: args, positionals: range)
     }
 
@@ -34,66 +34,65 @@ final class OptionsTests: XCTestCase {
 
     func testFlagsValuesAndPositionals() throws {
         let o = try parse(["in.npy", "-f", "--out", "x.npy", "--seed=5", "-", "--lr", "-0.5", "-3"])
-        XCTAssertTrue(o.flag("force"))
-        XCTAssertEqual(o.string("out"), "x.npy")
-        XCTAssertEqual(try o.int("seed"), 5)
-        XCTAssertEqual(try o.double("lr"), -0.5, "a value may start with '-'")
+        XCTAssertTrue(o[Self.force])
+        XCTAssertEqual(o[Self.out], "x.npy")
+        XCTAssertEqual(o[Self.seed], 5)
+        XCTAssertEqual(o[Self.lr], -0.5, "a value may start with '-'")
         XCTAssertEqual(o.positionals, ["in.npy", "-", "-3"], "'-' and negative numbers are positionals")
-        XCTAssertTrue(o.given("out")); XCTAssertFalse(o.given("model"))
+        XCTAssertTrue(o.given(Self.out)); XCTAssertFalse(o.given(Self.model))
         let p = try parse(["x"])
-        XCTAssertFalse(p.flag("force")); XCTAssertNil(p.string("out"))
+        XCTAssertFalse(p[Self.force]); XCTAssertNil(p[Self.out])
     }
 
     func testShortOptionsAndInlineValues() throws {
         let o = try parse(["-o", "a", "-ob", "--pred=x=1.npy"])
-        XCTAssertEqual(o.string("out"), "b", "last one wins; -oVALUE works")
-        XCTAssertEqual(o.strings("pred"), ["x=1.npy"], "only the first '=' separates name and value")
+        XCTAssertEqual(o[Self.out], "b", "last one wins; -oVALUE works")
+        XCTAssertEqual(o.all(Self.pred), ["x=1.npy"], "only the first '=' separates name and value")
         let e = try parse(["--out="])
-        assertPVError(exit: 64, "option --out is required (see pv-test --help)") { _ = try e.required("out") }
+        assertPVError(exit: 64, "option --out is required (see pv-test --help)") { _ = try e.required(Self.out) }
     }
 
     func testRepeatable() throws {
         let o = try parse(["--pred", "a=1.npy", "--pred=b=2.npy", "--pred", "c"])
-        XCTAssertEqual(o.strings("pred"), ["a=1.npy", "b=2.npy", "c"])
-        XCTAssertEqual(try parse([]).strings("pred"), [])
+        XCTAssertEqual(o.all(Self.pred), ["a=1.npy", "b=2.npy", "c"])
+        XCTAssertEqual(try parse([]).all(Self.pred), [])
     }
 
     func testDoubleDashEndsOptions() throws {
         let o = try parse(["-f", "--", "--out", "-f"])
         XCTAssertEqual(o.positionals, ["--out", "-f"])
-        XCTAssertNil(o.string("out"))
+        XCTAssertNil(o[Self.out])
     }
 
     func testDefaults() throws {
         let o = try parse([])
-        XCTAssertEqual(o.string("seed"), "0")
-        XCTAssertEqual(try o.int("seed"), 0)
-        XCTAssertEqual(try o.double("lr"), 1e-3)
-        XCTAssertEqual(try o.choice("model", ["pvae", "mean"]), "pvae")
-        XCTAssertNil(try o.intIfPresent("seed"), "intIfPresent ignores defaults")
-        XCTAssertNil(try o.doubleIfPresent("out"))
-        XCTAssertEqual(try o.doubleIfPresent("lr"), 1e-3)
-        assertPVError(exit: 64, "option --out is required (see pv-test --help)") { _ = try o.required("out") }
+        XCTAssertEqual(o[Self.seed], 0)
+        XCTAssertEqual(o[Self.lr], 1e-3)
+        XCTAssertEqual(o[Self.model], .pvae)
+        XCTAssertFalse(o.given(Self.seed), "a default is not given")
+        XCTAssertNil(o[Self.out])
+        assertPVError(exit: 64, "option --out is required (see pv-test --help)") { _ = try o.required(Self.out) }
     }
 
     func testIntegers() throws {
-        XCTAssertEqual(try parse(["--seed", "1e4"]).int("seed"), 10_000, "1e4 is an integer")
-        XCTAssertEqual(try parse(["--seed", "-2e3"]).int("seed"), -2_000)
-        XCTAssertEqual(try parse(["--seed", "2.0"]).int("seed"), 2)
+        XCTAssertEqual(try parse(["--seed", "1e4"])[Self.seed], 10_000, "1e4 is an integer")
+        XCTAssertEqual(try parse(["--seed", "-2e3"])[Self.seed], -2_000)
+        XCTAssertEqual(try parse(["--seed", "2.0"])[Self.seed], 2)
         for bad in ["1.5", "abc", "", "1e30", "nan", "inf", "3x"] {
-            let o = try parse(["--seed", bad])
-            assertPVError(exit: 64, "option --seed: expected an integer, got '\(bad)'") { _ = try o.int("seed") }
+            XCTAssertEqual(usageError(["--seed", bad]), "option --seed: expected an integer, got '\(bad)'")
         }
     }
 
     func testNumbersAndChoices() throws {
-        XCTAssertEqual(try parse(["--lr", "2.5e-4"]).double("lr"), 2.5e-4)
+        XCTAssertEqual(try parse(["--lr", "2.5e-4"])[Self.lr], 2.5e-4)
         for bad in ["abc", "nan", "inf", "-inf", "1,5", ""] {
-            let o = try parse(["--lr", bad])
-            assertPVError(exit: 64, "option --lr: expected a number, got '\(bad)'") { _ = try o.double("lr") }
+            XCTAssertEqual(usageError(["--lr", bad]), "option --lr: expected a number, got '\(bad)'")
         }
-        let o = try parse(["--model", "vae"])
-        assertPVError(exit: 64, "option --model: expected one of pvae, mean, got 'vae'") { _ = try o.choice("model", ["pvae", "mean"]) }
+        XCTAssertEqual(try parse(["--model", "mean"])[Self.model], .mean)
+        XCTAssertEqual(usageError(["--model", "vae"]), "option --model: expected one of pvae, mean, got 'vae'")
+        XCTAssertEqual(usageError(["--model", "vae", "--seed", "x"]),
+                       "option --model: expected one of pvae, mean, got 'vae'\noption --seed: expected an integer, got 'x'",
+                       "every error of a command line at once")
     }
 
     func testUsageErrors() {

@@ -54,7 +54,6 @@ final class TypedOptionsTests: XCTestCase {
         XCTAssertEqual(d[Self.frac], 0.1); XCTAssertFalse(d[Self.force]); XCTAssertEqual(d.all(Self.pred), [])
         XCTAssertNil(try parse(["--size", "auto"])[Self.size], "the default's word stands for the default")
         XCTAssertEqual(try parse(["--out", "a", "-ob"])[Self.out], "b", "the last one wins")
-        XCTAssertEqual(d.string("epochs"), "100", "the string-keyed reader sees typed defaults")
     }
 
     func testBoundsAndTypes() {

@@ -6,7 +6,7 @@
 For each model variant (u-networks mlp|additive x decoder mlp|additive) it
   1. writes a small random screen (G=50 genes, K=8 targets, singles and doubles, controls: expr.npy, split.tsv),
   2. runs `pv-train --init-only` with small widths (--hidden 16 --latent-inv 5 --latent-resp 4) for the initial
-     weights, and checks them against MODEL_SPEC.md's initialisation (uniform in ±1/sqrt(fan_in)),
+     weights, and checks them against pv's initialisation (uniform in ±1/sqrt(fan_in)),
   3. builds one fixed batch (x, x0, u with repeated, double and control-like labels, fixed noises, coef = (β, α)),
   4. runs `pv-train --grad-check BATCH.npz --out GRADS.npz MODEL.npz`,
   5. computes the same loss terms and gradients in PyTorch from the same weights and noises (float64 as the truth,
@@ -102,7 +102,7 @@ def rel_tensor(a, ref):
 
 
 def check_init(model_path, tol_failures):
-    """MODEL_SPEC.md: every W and b uniform in ±1/sqrt(fan_in) (nn.Linear default)."""
+    """pv's initialisation (Model/Linear.swift): every W and b uniform in ±1/sqrt(fan_in) (nn.Linear default)."""
     m, _ = pvae.read_model(model_path)
     fan = {}
     for name, p in m.named_tensors():

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""PyTorch reference implementation of PerturbedVAE (DESIGN.md §5, MODEL_SPEC.md), float32 on CPU.
+"""PyTorch reference implementation of PerturbedVAE (DESIGN.md §5), float32 on CPU.
 
 It exists for two jobs: a gradient oracle for pv (bench/reference/check_gradients.py) and a speed yardstick
-(bench/train/run.sh). Tensor names, shapes and loss reductions follow MODEL_SPEC.md exactly, so a pv model.npz
+(bench/train/run.sh). Tensor names, shapes and loss reductions follow pv (Sources/PVShared/Model) exactly, so a pv model.npz
 loads here and a model saved here loads in pv (Linear weights stored [in, out]: y = x·W + b).
 
 Subcommands:
@@ -140,7 +140,7 @@ class PVAE(torch.nn.Module):
         return dict(xh=xh, mu_i=mu_i, lv_i=lv_i, mu_q=mu_q, lv_q=lv_q, lb=lb[idx])
 
     def loss(self, x, u, eps_inv, eps_resp, x0, eps_inv0, eps_resp0, beta, alpha):
-        """MODEL_SPEC.md loss; perturbed rows and control rows go through one stacked pass (u = 0 for controls)."""
+        """The loss of pv's PerturbedVAE; perturbed rows and control rows go through one stacked pass (u = 0 for controls)."""
         B = x.shape[0]
         u0 = torch.zeros_like(u)
         o = self.forward(torch.cat([x, x0]), torch.cat([u, u0]), torch.cat([eps_inv, eps_inv0]),
@@ -158,7 +158,7 @@ class PVAE(torch.nn.Module):
                            kl_inv0=kl_inv0, align=align)
 
 
-    # ---- prediction (MODEL_SPEC.md) ------------------------------------------------------------------------------
+    # ---- prediction (pv: Predict/PVPredictor.swift) ---------------------------------------------------------------
     def _latent_response(self, u, n, z_i, scale_by_prior=False):
         """z_ν = (I − Λ_νν(u))⁻¹ (n + Λ_νι(u) z_ι + μ_ν(u)) per row; with scale_by_prior, n is first multiplied by
         sqrt(β_ν(u)) (n then holds standard normals)."""

@@ -86,7 +86,7 @@ public enum OptionLimit {
     }
 }
 
-/// What the parser and the help page need of any option, typed or not.
+/// What the parser and the help page need of any option, whatever its value type.
 public protocol OptionDeclaration {
     var name: String { get }
     var short: Character? { get }

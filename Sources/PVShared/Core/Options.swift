@@ -1,31 +1,5 @@
 import Foundation
 
-/// One untyped command-line option (the string-keyed API, kept until every tool declares typed `Option`s):
-/// `--name VALUE` (or a flag when `valueName` is nil), an optional short form, its help and default.
-public struct OptionSpec: OptionDeclaration {
-    public let name: String
-    public let short: Character?
-    public let valueName: String?
-    public let help: String
-    public let defaultValue: String?
-    public let repeatable: Bool
-    public var defaultText: String? { defaultValue }
-    public var group: String? { nil }
-    public var usedBy: [String]? { nil }
-    public func problem(with text: String) -> String? { nil }
-
-    public init(_ name: String, short: Character? = nil, value: String? = nil, default defaultValue: String? = nil,
-                repeatable: Bool = false, help: String) {
-        self.name = name; self.short = short; self.valueName = value; self.help = help
-        self.defaultValue = defaultValue; self.repeatable = repeatable
-    }
-
-    /// A boolean switch.
-    public static func flag(_ name: String, short: Character? = nil, help: String) -> OptionSpec {
-        OptionSpec(name, short: short, value: nil, default: nil, help: help)
-    }
-}
-
 /// The parsed command line of a tool. Every tool shares `-h/--help`, `--version`, `--threads` and `--quiet`.
 /// Every malformed, unknown or out-of-range option is reported at once in one `PVError.usage` (exit 64), one line
 /// each; --help and --version throw `EarlyExit` with the text to print. Nothing here prints or exits.
@@ -114,14 +88,6 @@ public struct Options {
         ToolContext.quiet = values["quiet"] != nil
         if let t = self[Options.threads] { Parallel.threads = t }
         BLAS.setThreads(Parallel.threads)
-    }
-
-    /// The string-keyed form of `init(tool:synopsis:description:options:)`, for tools not yet converted.
-    public init(tool: String, synopsis: String, description: String, specs toolSpecs: [OptionSpec],
-                arguments: [String] = Array(CommandLine.arguments.dropFirst()),
-                positionals range: ClosedRange<Int> = 0...Int.max) throws {
-        try self.init(tool: tool, synopsis: synopsis, description: description, options: toolSpecs,
-                      arguments: arguments, positionals: range)
     }
 
     // MARK: typed access
@@ -218,74 +184,10 @@ public struct Options {
         return out
     }
 
-    // MARK: string-keyed access (tools not yet converted)
+    // MARK: lookup
 
     private func declared(_ name: String) -> any OptionDeclaration {
         guard let s = specs[name] else { fatalError("option --\(name) read but not declared") }
         return s
-    }
-
-    /// True when the flag was given.
-    public func flag(_ name: String) -> Bool { _ = declared(name); return values[name] != nil }
-
-    /// True when the option was given on the command line (not defaulted).
-    public func given(_ name: String) -> Bool { _ = declared(name); return values[name] != nil }
-
-    /// The raw value, falling back to the declared default (nil when neither exists).
-    public func string(_ name: String) -> String? {
-        let s = declared(name)
-        if let v = values[name]?.last { return v }
-        return s.defaultText
-    }
-
-    /// A required value; a usage error names the option when it is missing.
-    public func required(_ name: String) throws -> String {
-        guard let v = string(name), !v.isEmpty else { throw PVError.usage("option --\(name) is required (see \(tool) --help)") }
-        return v
-    }
-
-    /// Every value of a repeatable option, in order.
-    public func strings(_ name: String) -> [String] { _ = declared(name); return values[name] ?? [] }
-
-    public func intIfPresent(_ name: String) throws -> Int? {
-        guard let v = values[name]?.last else { return nil }
-        return try Options.parseInt(v, option: name)
-    }
-
-    public func int(_ name: String) throws -> Int {
-        guard let v = string(name) else { throw PVError.usage("option --\(name) is required") }
-        return try Options.parseInt(v, option: name)
-    }
-
-    /// An integer no smaller than `lo`; a usage error names the option, the bound and the value.
-    public func int(_ name: String, atLeast lo: Int) throws -> Int {
-        let v = try int(name)
-        guard v >= lo else { throw PVError.usage("--\(name) must be at least \(lo), got \(v)") }
-        return v
-    }
-
-    public func double(_ name: String) throws -> Double {
-        guard let v = string(name) else { throw PVError.usage("option --\(name) is required") }
-        guard let d = Double.parse(v) else { throw PVError.usage("option --\(name): expected a number, got '\(v)'") }
-        return d
-    }
-
-    public func doubleIfPresent(_ name: String) throws -> Double? {
-        guard string(name) != nil else { return nil }
-        return try double(name)
-    }
-
-    /// One of a fixed set of words.
-    public func choice(_ name: String, _ allowed: [String]) throws -> String {
-        let v = try required(name)
-        guard allowed.contains(v) else {
-            throw PVError.usage("option --\(name): expected one of \(allowed.joined(separator: ", ")), got '\(v)'")
-        }
-        return v
-    }
-
-    static func parseInt(_ v: String, option: String) throws -> Int {
-        guard let i = Int.parse(v) else { throw PVError.usage("option --\(option): expected an integer, got '\(v)'") }
-        return i
     }
 }

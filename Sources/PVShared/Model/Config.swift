@@ -1,6 +1,7 @@
 import Foundation
 
-/// Sizes and variants of a PerturbedVAE (DESIGN.md §5, MODEL_SPEC.md).
+/// Sizes and variants of a PerturbedVAE (DESIGN.md §5; bench/reference/pvae.py, the PyTorch reference, has the
+/// same names and shapes).
 public struct PVConfig: Equatable {
     public var genes: Int
     public var targets: Int

@@ -1,6 +1,6 @@
 import Foundation
 
-/// y = x·W + b with W stored [in, out] row-major (MODEL_SPEC.md). Rows may be strided (`ld*`) so that layers read
+/// y = x·W + b with W stored [in, out] row-major (bench/reference/pvae.py). Rows may be strided (`ld*`) so that layers read
 /// and write column blocks of a wider buffer without copies.
 public struct Linear {
     public let nIn: Int

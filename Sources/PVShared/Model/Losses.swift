@@ -1,6 +1,6 @@
 import Foundation
 
-/// Mean squared error over all rows·cols entries (MODEL_SPEC.md: MSE is the mean over genes and cells).
+/// Mean squared error over all rows·cols entries (bench/reference/pvae.py: MSE is the mean over genes and cells).
 public enum MSELoss {
     public static func forward(_ xh: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int) -> Double {
         guard rows > 0 else { return 0 }

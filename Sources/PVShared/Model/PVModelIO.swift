@@ -1,7 +1,7 @@
 import Foundation
 
 /// Conversion between a PerturbedVAE in memory and pv's model file (DESIGN.md §3): one `.npy` member per tensor
-/// (names as MODEL_SPEC.md), the configuration under `meta.json` → `hyper`.
+/// (names as bench/reference/pvae.py), the configuration under `meta.json` → `hyper`.
 public enum PVModelIO {
     /// The hyperparameters that fix the network's shape, as stored in meta.json.
     public static func hyper(_ c: PVConfig) -> [String: Any] {

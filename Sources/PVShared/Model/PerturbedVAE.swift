@@ -8,7 +8,7 @@ public final class IntBuffer {
     deinit { p.deallocate() }
 }
 
-/// The loss terms of one batch (MODEL_SPEC.md).
+/// The loss terms of one batch (bench/reference/pvae.py).
 public struct LossTerms {
     public var loss = 0.0, mse = 0.0, mse0 = 0.0, klResp = 0.0, klResp0 = 0.0, klInv = 0.0, klInv0 = 0.0, align = 0.0
     public init() {}

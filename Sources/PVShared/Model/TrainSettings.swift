@@ -48,7 +48,7 @@ public struct TrainSettings {
     }
 }
 
-/// Annealing as fractions of the T training steps (MODEL_SPEC.md): β is 0 until 0.1·T then linear to its final
+/// Annealing as fractions of the T training steps (bench/reference/pvae.py): β is 0 until 0.1·T then linear to its final
 /// value at T; α is 0 until 0.05·T then linear to its final value at 0.5·T.
 public enum Annealing {
     public static func beta(step t: Int, total T: Int, final b: Float) -> Float {

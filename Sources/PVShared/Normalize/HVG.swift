@@ -62,9 +62,9 @@ public enum HVG {
                 if dev[b].isNaN { dev[b] = avg[b]; avg[b] = 0 }
             case .cell_ranger:
                 if !xs.isEmpty {
-                    let med = median(xs)
+                    let med = Stats.median(xs)
                     avg[b] = med
-                    dev[b] = median(xs.map { Swift.abs($0 - med) / 0.6744897501960817 })
+                    dev[b] = Stats.median(xs.map { Swift.abs($0 - med) / 0.6744897501960817 })
                 }
             }
         }
@@ -149,10 +149,5 @@ public enum HVG {
         var lo = 0, hi = edges.count
         while lo < hi { let mid = (lo + hi) / 2; if edges[mid] < v { lo = mid + 1 } else { hi = mid } }
         return lo
-    }
-
-    static func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted(), n = s.count
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
     }
 }

@@ -39,14 +39,6 @@ public enum Normalization {
         return n
     }
 
-    /// The median as numpy computes it on a float32 array (mean of the two middle values in float32).
-    public static func medianFloat(_ xs: [Float]) -> Float {
-        if xs.isEmpty { return .nan }
-        let s = xs.sorted()
-        let n = s.count
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
-    }
-
     /// Size factors `total / target` in float32 (scanpy's `counts_per_cell / target_sum`).
     public static func sizeFactors(totals: [Float], target: Float) -> [Float] {
         totals.map { $0 / target }

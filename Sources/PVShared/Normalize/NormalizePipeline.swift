@@ -123,7 +123,7 @@ public enum NormalizePipeline {
         // normalize_total + log1p.
         let (totals, detected) = cfg.minCells == 0 ? fullTotals.map { ($0.totals, $0.detected) } ?? Normalization.cellTotals(x)
                                                    : Normalization.cellTotals(x, geneMask: universe)
-        let target: Float = cfg.targetSum.map { Float($0) } ?? Normalization.medianFloat(totals)
+        let target: Float = cfg.targetSum.map { Float($0) } ?? Stats.median(totals)
         if !(target > 0) {
             throw PVError.badInput(file: displayName(cfg.paths.matrix), "the median count per cell is 0; give --target-sum")
         }

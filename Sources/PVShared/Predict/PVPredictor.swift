@@ -1,7 +1,7 @@
 import Foundation
 
 /// How pv-predict turns a control cell into a perturbed one (DESIGN.md §5).
-public enum PredictMode: String {
+public enum PredictMode: String, OptionChoice, Sendable {
     /// Decode from the prior of condition u: z_ι = μ_ι(x0), n ~ N(0, β_ν(u)).
     case prior
     /// x0 + f(u; n, z_ι(x0)) − f(0; n, z_ι(x0)) with a common standard-normal draw: removes the shared control offset.

@@ -15,8 +15,8 @@ public struct ReportJob {
     /// additive.
     public var reference: String?
     /// |Λ_νν| above which an entry is drawn as an edge (pv-predict --edge-threshold).
-    public var edgeThreshold: Float = 0.25
-    public var title = "pv report"
+    public var edgeThreshold = Float(ReportOptions.edgeThreshold.defaultValue)
+    public var title = ReportOptions.title.defaultValue
 
     public init(scoresPath: String) { self.scoresPath = scoresPath }
 

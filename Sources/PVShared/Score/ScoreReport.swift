@@ -21,7 +21,7 @@ public enum ScoreReport {
 
     /// The whole result as JSON: metrics with their direction, per prediction the per-condition rows and the
     /// group scores per replicate, the paired comparison with the reference, and the DE genes used.
-    public static func json(_ r: ScoreResult, options: ScoreOptions) throws -> Data {
+    public static func json(_ r: ScoreResult, options: ScoreSettings) throws -> Data {
         func num(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
         func metrics(_ v: [ScoreMetric: Double]) -> [String: Any] {
             Dictionary(uniqueKeysWithValues: v.map { ($0.key.rawValue, num($0.value)) })
@@ -60,8 +60,8 @@ public enum ScoreReport {
         }
         var doc: [String: Any] = [
             "tool": ToolContext.name, "version": pvVersion, "command": ToolContext.commandLine,
-            "set": options.set, "n_de": options.nDE, "l2_genes": options.l2Genes, "block_size": options.blockSize,
-            "control_set": options.controlSet, "seed": options.seed,
+            "set": options.set.rawValue, "n_de": options.nDE, "l2_genes": options.l2Genes, "block_size": options.blockSize,
+            "control_set": options.controlSet.rawValue, "seed": options.seed,
             "metrics": ScoreMetric.allCases.map { ["name": $0.rawValue, "better": $0.higherIsBetter ? "higher" : "lower"] },
             "predictions": preds, "paired": paired,
             "de_genes": r.de.mapValues { $0.map { r.geneNames[$0] } },

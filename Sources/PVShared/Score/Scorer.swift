@@ -1,26 +1,25 @@
 import Foundation
 
 /// Settings of one pv-score run.
-public struct ScoreOptions {
+public struct ScoreSettings {
     /// Number of top DE genes per condition (GEARS: 20).
-    public var nDE = 20
+    public var nDE = ScoreOptions.nDE.defaultValue
     /// Genes with the highest control mean for `l2_top1000` (Ahlmann-Eltze: 1000).
-    public var l2Genes = 1000
+    public var l2Genes = ScoreOptions.l2Genes.defaultValue
     /// Cells per side in the block metrics (discrepancy-VAE: 32).
-    public var blockSize = 32
+    public var blockSize = ScoreOptions.blockSize.defaultValue
     /// The split set whose cells are the truth.
-    public var set = "test"
+    public var set = ScoreOptions.set.defaultValue
     /// Skip (with a warning) predicted conditions that the truth lacks instead of failing.
-    public var allowMissing = false
+    public var allowMissing = ScoreOptions.allowMissing.defaultValue
     /// Externally computed DE genes (`condition`, `genes` TSV) instead of the Welch ranking.
-    public var deFile: String?
-    /// Control cells whose mean is c for the deltas: `all` (every set) or `test` (split set test only, from
-    /// pv-split --control-holdout, so that a predictor built from the training controls shares no noise with c).
-    public var controlSet = "all"
+    public var deFile = ScoreOptions.de.defaultValue
+    /// Control cells whose mean is c for the deltas.
+    public var controlSet = ScoreOptions.controlSet.defaultValue
     /// The predictor the others are compared with, condition by condition (default `additive` when present).
-    public var reference: String?
+    public var reference = ScoreOptions.reference.defaultValue
     /// Seed of the ceiling's half split and the bootstrap.
-    public var seed: UInt64 = 0
+    public var seed = UInt64(ScoreOptions.seed.defaultValue)
     /// Bootstrap resamples of the paired comparison.
     public var bootstrap = 2000
     public init() {}
@@ -82,13 +81,12 @@ public struct ScoreResult {
 public enum Scorer {
     public static func run(expr: UnsafeBufferPointer<Float>, rows: Int, cols: Int, exprName: String,
                            split: SplitTable, geneNames: [String], predictions: [Prediction],
-                           options: ScoreOptions) throws -> ScoreResult {
+                           options: ScoreSettings) throws -> ScoreResult {
         try split.check(rows: rows, exprName: exprName)
         precondition(geneNames.count == cols)
         guard options.nDE >= 1 else { throw PVError.usage("--n-de must be at least 1") }
         guard options.l2Genes >= 1 else { throw PVError.usage("--l2-genes must be at least 1") }
         guard options.blockSize >= 2 else { throw PVError.usage("--block-size must be at least 2") }
-        guard ["all", "test"].contains(options.controlSet) else { throw PVError.usage("--control-set must be all or test") }
         if predictions.contains(where: { $0.name == Scorer.ceiling }) {
             throw PVError.usage("'\(Scorer.ceiling)' is the name of pv-score's own ceiling; give the prediction another NAME=")
         }
@@ -109,7 +107,7 @@ public enum Scorer {
         for r in 0..<rows {
             let c = split.conditions[r]
             allRows[c, default: []].append(r)
-            if split.sets[r] == options.set && c != Condition.control {
+            if split.sets[r] == options.set.rawValue && c != Condition.control {
                 truthRows[c, default: []].append(r)
                 if group[c] == nil { group[c] = split.groups[r].isEmpty ? "-" : split.groups[r] }
             }
@@ -117,7 +115,7 @@ public enum Scorer {
         guard let controlRows = allRows[Condition.control], !controlRows.isEmpty else {
             throw PVError.badInput(file: split.name, "no control cells (condition ctrl); the delta metrics and DE genes need them")
         }
-        if truthRows.isEmpty { throw PVError.badInput(file: split.name, "no perturbed cells in set '\(options.set)' to score against") }
+        if truthRows.isEmpty { throw PVError.badInput(file: split.name, "no perturbed cells in set '\(options.set.rawValue)' to score against") }
 
         // Conditions per prediction: those the truth has; the rest fail or are skipped.
         var scoredPerPrediction: [[String]] = []
@@ -127,18 +125,18 @@ public enum Scorer {
                 if truthRows[c] != nil { keep.append(c); continue }
                 guard options.allowMissing else {
                     throw PVError.badInput(file: p.tsvPath, line: p.firstLine[c],
-                                           "condition \(c) has no true cells in set '\(options.set)' of \(split.name); use --allow-missing to skip it")
+                                           "condition \(c) has no true cells in set '\(options.set.rawValue)' of \(split.name); use --allow-missing to skip it")
                 }
                 skipped.append(c)
             }
             if !skipped.isEmpty {
-                warn("\(p.name): \(skipped.count) condition\(skipped.count == 1 ? "" : "s") without cells in set '\(options.set)' of \(split.name) skipped (--allow-missing): \(skipped.prefix(5).joined(separator: ", "))\(skipped.count > 5 ? ", ..." : "")")
+                warn("\(p.name): \(skipped.count) condition\(skipped.count == 1 ? "" : "s") without cells in set '\(options.set.rawValue)' of \(split.name) skipped (--allow-missing): \(skipped.prefix(5).joined(separator: ", "))\(skipped.count > 5 ? ", ..." : "")")
             }
             let lacking = truthRows.keys.filter { p.rowsByCondition[$0] == nil }.sorted()
             if !lacking.isEmpty {
-                warn("\(p.name): no predicted cells for \(lacking.count) of \(truthRows.count) conditions in set '\(options.set)' (\(lacking.prefix(5).joined(separator: ", "))\(lacking.count > 5 ? ", ..." : "")); its group means cover fewer conditions")
+                warn("\(p.name): no predicted cells for \(lacking.count) of \(truthRows.count) conditions in set '\(options.set.rawValue)' (\(lacking.prefix(5).joined(separator: ", "))\(lacking.count > 5 ? ", ..." : "")); its group means cover fewer conditions")
             }
-            if keep.isEmpty { throw PVError.badInput(file: p.tsvPath, "no condition of this prediction has true cells in set '\(options.set)'") }
+            if keep.isEmpty { throw PVError.badInput(file: p.tsvPath, "no condition of this prediction has true cells in set '\(options.set.rawValue)'") }
             scoredPerPrediction.append(keep)
         }
         let scored = Array(Set(scoredPerPrediction.flatMap { $0 })).sorted()
@@ -159,7 +157,7 @@ public enum Scorer {
         let controlStats = DEGenes.stats(expr, cols: cols, rows: controlRows)
         // c for the deltas: all control cells, or those of set test (--control-set test).
         var c = controlStats.mean
-        if options.controlSet == "test" {
+        if options.controlSet == .test {
             let testControls = controlRows.filter { split.sets[$0] == "test" }
             guard !testControls.isEmpty else {
                 throw PVError.badInput(file: split.name, "no control cells in set test for --control-set test (split with pv-split --control-holdout)")
