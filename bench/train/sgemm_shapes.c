@@ -4,6 +4,7 @@
  *   gcc -O2 -o sgemm_shapes sgemm_shapes.c -lopenblas
  *   ./sgemm_shapes [--genes 5000] [--targets 100] [--hidden 256] [--latent-inv 85] [--latent-resp 20]
  *                  [--batch 64] [--labels U] [--threads 2] [--seconds 0.3] [--json]
+ *                  [--decoder mlp|additive] [--u-compose mlp|additive] [--node-hidden 16]
  *
  * Every product is timed on its own (best of repeated runs lasting about --seconds), then the step's products are
  * summed: "step" = total FLOP / total time is the rate pv could reach if it did nothing but these sgemm calls.
@@ -77,6 +78,7 @@ static double time_shape(const Shape *s, float *A, float *B, float *C, double se
 
 int main(int argc, char **argv) {
     int G = 5000, K = 100, H = 256, dI = 85, dN = 20, Bt = 64, U = -1, threads = 2, json = 0;
+    int additive_dec = 0, additive_u = 0, S = 16;
     double seconds = 0.3;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -91,6 +93,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--threads")) threads = atoi(v), i++;
         else if (!strcmp(a, "--seconds")) seconds = atof(v), i++;
         else if (!strcmp(a, "--json")) json = 1;
+        else if (!strcmp(a, "--decoder")) additive_dec = !strcmp(v, "additive"), i++;
+        else if (!strcmp(a, "--u-compose")) additive_u = !strcmp(v, "additive"), i++;
+        else if (!strcmp(a, "--node-hidden")) S = atoi(v), i++;
         else { fprintf(stderr, "sgemm_shapes: unknown option %s\n", a); return 64; }
     }
     int R = 2 * Bt;           /* perturbed rows stacked over their control partners */
@@ -105,18 +110,32 @@ int main(int argc, char **argv) {
     linear("inv", R, H, 2 * dI, ldhu, 2 * dI, 1);
     linear("resp1", R, H + K, H, ldhu, H, 1);
     linear("resp2", R, H, 2 * dN, H, 2 * dN, 1);
-    add("utrunk fwd", 0, 0, U, H, K, K, H, H, 1.0f, 1);
-    add("utrunk dW", 1, 0, K, H, U, K, H, H, 1.0f, 1);
-    linear("ulnn", U, H, nL, H, nL, 1);
-    linear("ulni", U, H, dN * dI, H, dN * dI, 1);
-    linear("umu", U, H, dN, H, dN, 1);
-    linear("ulogbeta", U, H, dN, H, dN, 1);
+    if (!additive_u) {
+        add("utrunk fwd", 0, 0, U, H, K, K, H, H, 1.0f, 1);
+        add("utrunk dW", 1, 0, K, H, U, K, H, H, 1.0f, 1);
+    }
+    /* u-networks' heads read the trunk's output (width H, with dX) or, additive, the label itself (width K, no dX) */
+    int uIn = additive_u ? K : H;
+    linear("ulnn", U, uIn, nL, uIn, nL, !additive_u);
+    linear("ulni", U, uIn, dN * dI, uIn, dN * dI, !additive_u);
+    linear("umu", U, uIn, dN, uIn, dN, !additive_u);
+    linear("ulogbeta", U, uIn, dN, uIn, dN, !additive_u);
     add("lni·z_i per row (n=1)", 0, 0, dN, 1, dI, dI, 1, 1, 1.0f, R);
     add("dlni += dc⊗z_i (per row)", 0, 0, dN, dI, 1, 1, dI, dI, 1.0f, R);
     add("dz_i += lniᵀdc per row (n=1)", 1, 0, dI, 1, dN, dI, 1, 1, 1.0f, R);
-    linear("dec1", R, dN + dI, H, ldz, H, 1);
-    linear("dec2", R, H, H, H, H, 1);
-    linear("dec3", R, H, G, H, G, 1);
+    if (!additive_dec) {
+        linear("dec1", R, dN + dI, H, ldz, H, 1);
+        linear("dec2", R, H, H, H, H, 1);
+        linear("dec3", R, H, G, H, G, 1);
+    } else {
+        /* f_ι on z_ι, then the d_ν node networks' hidden layers side by side times decN2.W [d_ν·S, G] */
+        linear("decI1", R, dI, H, ldz, H, 1);
+        linear("decI2", R, H, H, H, H, 1);
+        linear("decI3", R, H, G, H, G, 1);
+        add("decN2 fwd", 0, 0, R, G, dN * S, dN * S, G, G, 1.0f, 1);
+        add("decN2 dW", 1, 0, dN * S, G, R, dN * S, G, G, 1.0f, 1);
+        add("decN2 dA", 0, 1, R, dN * S, G, G, G, dN * S, 0.0f, 1);
+    }
 
     size_t maxA = 0, maxB = 0, maxC = 0;
     for (int i = 0; i < nshapes; i++) {

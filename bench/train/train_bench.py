@@ -77,7 +77,7 @@ def distinct_labels(split_path, batch, seed=0):
     return float(np.mean(counts))
 
 
-def step_flops(G, K, H, dI, dN, B, U):
+def step_flops(G, K, H, dI, dN, B, U, decoder="mlp", u_compose="mlp", S=16):
     """FLOP of one training step, counted from the products pv makes (2·m·n·k each; the same list as
     sgemm_shapes.c, counted independently here as a cross-check)."""
     R, nL = 2 * B, dN * (dN - 1) // 2
@@ -85,16 +85,26 @@ def step_flops(G, K, H, dI, dN, B, U):
     def lin(rows, i, o, dx=True):
         return 2 * rows * i * o * (3 if dx else 2)
     f = lin(R, G, H, dx=False) + lin(R, H, H) + lin(R, H, 2 * dI) + lin(R, H + K, H) + lin(R, H, 2 * dN)
-    f += lin(U, K, H, dx=False) + lin(U, H, nL) + lin(U, H, dN * dI) + lin(U, H, dN) + lin(U, H, dN)
+    if u_compose == "mlp":
+        f += lin(U, K, H, dx=False) + lin(U, H, nL) + lin(U, H, dN * dI) + lin(U, H, dN) + lin(U, H, dN)
+    else:
+        f += sum(lin(U, K, o, dx=False) for o in (nL, dN * dI, dN, dN))
     f += 3 * R * 2 * dN * dI                        # Λ_νι·z_ι forward, its two backward products, per row
-    f += lin(R, dN + dI, H) + lin(R, H, H) + lin(R, H, G)
-    gh = lin(R, G, H, dx=False) + lin(R, H, G)
+    if decoder == "mlp":
+        f += lin(R, dN + dI, H) + lin(R, H, H) + lin(R, H, G)
+        gh = lin(R, G, H, dx=False) + lin(R, H, G)
+    else:
+        f += lin(R, dI, H) + lin(R, H, H) + lin(R, H, G) + lin(R, dN * S, G)
+        gh = lin(R, G, H, dx=False) + lin(R, H, G) + lin(R, dN * S, G)
     return f, gh
+
+
+MODEL_OPTS = []  # --decoder/--u-compose as given, passed to pv-train, the reference and the sgemm probe
 
 
 def run_pv(bin_dir, data, steps, threads, seed, out):
     cmd = [os.path.join(bin_dir, "pv-train"), "--threads", str(threads), "--steps", str(steps), "--seed", str(seed),
-           "--quiet", "--out", out, os.path.join(data, "expr.npy"), os.path.join(data, "split.tsv")]
+           "--quiet", "--out", out] + MODEL_OPTS + [ os.path.join(data, "expr.npy"), os.path.join(data, "split.tsv")]
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
@@ -118,7 +128,7 @@ def torch_rate(data, steps, threads, seed, work, warmup=5):
     out = os.path.join(work, "torch-model.npz")
     cmd = [sys.executable, REF, "train", os.path.join(data, "expr.npy"), os.path.join(data, "split.tsv"),
            "--out", out, "--steps", str(steps + warmup), "--warmup", str(warmup), "--threads", str(threads),
-           "--seed", str(seed), "--quiet", "--json"]
+           "--seed", str(seed), "--quiet", "--json"] + MODEL_OPTS
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit(f"train_bench: reference training failed: {' '.join(cmd)}\n{p.stderr}")
@@ -129,7 +139,7 @@ def torch_rate(data, steps, threads, seed, work, warmup=5):
 
 def sgemm(probe, threads, U, a):
     cmd = [probe, "--json", "--threads", str(threads), "--labels", str(int(round(U))), "--genes", str(a.genes),
-           "--targets", str(a.targets), "--batch", str(a.batch), "--seconds", str(a.sgemm_seconds)]
+           "--targets", str(a.targets), "--batch", str(a.batch), "--seconds", str(a.sgemm_seconds)] + MODEL_OPTS
     p = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(p.stdout)
 
@@ -151,7 +161,10 @@ def main():
     ap.add_argument("--sgemm-seconds", type=float, default=0.3)
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--decoder", choices=["mlp", "additive"], default="mlp")
+    ap.add_argument("--u-compose", choices=["mlp", "additive"], default="mlp")
     a = ap.parse_args()
+    MODEL_OPTS[:] = ["--decoder", a.decoder, "--u-compose", a.u_compose]
     H, dI, dN, B = 256, 85, 20, a.batch
     probe = a.probe or os.path.join(HERE, "sgemm_shapes")
     if not os.access(os.path.join(a.bin, "pv-train"), os.X_OK):
@@ -165,10 +178,10 @@ def main():
             have_torch = False
     make_data(a.data, a.genes, a.targets, a.doubles, a.cells_per_condition, a.controls, a.seed)
     U = distinct_labels(os.path.join(a.data, "split.tsv"), B)
-    flop, gh = step_flops(a.genes, a.targets, H, dI, dN, B, U)
-    flop_rows, _ = step_flops(a.genes, a.targets, H, dI, dN, B, 2 * B)
+    flop, gh = step_flops(a.genes, a.targets, H, dI, dN, B, U, a.decoder, a.u_compose)
+    flop_rows, _ = step_flops(a.genes, a.targets, H, dI, dN, B, 2 * B, a.decoder, a.u_compose)
     n_cells = sum(1 for _ in open(os.path.join(a.data, "split.tsv"))) - 1
-    print(f"PerturbedVAE training step: G={a.genes} K={a.targets} H={H} d_inv={dI} d_resp={dN}, batch {B} perturbed "
+    print(f"PerturbedVAE training step (--decoder {a.decoder} --u-compose {a.u_compose}): G={a.genes} K={a.targets} H={H} d_inv={dI} d_resp={dN}, batch {B} perturbed "
           f"+ {B} control rows; simulated screen of {n_cells} cells in {a.data}")
     print(f"FLOP per step: {flop / 1e9:.3f} GFLOP with the u-networks once per distinct label ({U:.1f} per batch); "
           f"{flop_rows / 1e9:.3f} GFLOP if they ran per row (DESIGN.md: ~2.3); the two G×H layers: "

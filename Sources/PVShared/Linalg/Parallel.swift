@@ -16,4 +16,23 @@ public enum Parallel {
             if lo < hi { body(lo..<hi) }
         }
     }
+
+    /// Calls `body(i)` for i in 0..<count on up to `threads` threads (count ≤ threads: one part each), for work
+    /// split into parts by the caller (e.g. label groups balanced by rows). Serial when one thread is allowed.
+    public static func parts(_ count: Int, _ body: (Int) -> Void) {
+        if count <= 1 || threads <= 1 { for i in 0..<count { body(i) }; return }
+        DispatchQueue.concurrentPerform(iterations: count) { body($0) }
+    }
+
+    /// Σ_{i<n} term(i) with the terms computed in parallel chunks and added in index order, so the result does not
+    /// depend on the thread count. Scratch for the terms lives on the stack (no heap allocation for small n).
+    public static func sum(_ n: Int, minChunk: Int = 1, _ term: (Int) -> Double) -> Double {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: max(n, 1)) { buf in
+            let b = buf.baseAddress!
+            chunks(n, minChunk: minChunk) { range in for i in range { b[i] = term(i) } }
+            var t = 0.0
+            for i in 0..<n { t += b[i] }
+            return t
+        }
+    }
 }

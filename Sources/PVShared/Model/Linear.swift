@@ -14,6 +14,11 @@ public struct Linear {
         dw = store.grad(prefix + ".W"); db = store.grad(prefix + ".b")
     }
 
+    /// Element-wise work below this many floats stays on one thread (a parallel region costs ~10–20 µs).
+    static let parallelWork = 1 << 16
+    /// The fewest rows of width `cols` worth a thread.
+    @inline(__always) static func minRows(_ cols: Int) -> Int { max(1, parallelWork / max(cols, 1)) }
+
     /// The (name, shape, fanIn) pairs this layer needs in a ParamStore.
     public static func tensors(_ prefix: String, _ nIn: Int, _ nOut: Int) -> [(String, [Int], Int)] {
         [(prefix + ".W", [nIn, nOut], nIn), (prefix + ".b", [nOut], nIn)]
@@ -22,7 +27,9 @@ public struct Linear {
     /// y[rows, nOut] = x[rows, nIn]·W + b.
     public func forward(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, _ y: UnsafeMutablePointer<Float>, ldy: Int) {
         guard rows > 0, nOut > 0 else { return }
-        for r in 0..<rows { (y + r * ldy).update(from: b, count: nOut) }
+        Parallel.chunks(rows, minChunk: Linear.minRows(nOut)) { range in
+            for r in range { (y + r * ldy).update(from: b, count: nOut) }
+        }
         if nIn > 0 {
             BLAS.gemm(m: rows, n: nOut, k: nIn, a: x, lda: ldx, b: w, ldb: nOut, beta: 1, c: y, ldc: ldy)
         }
@@ -35,9 +42,12 @@ public struct Linear {
         if nIn > 0 {
             BLAS.gemm(transA: true, m: nIn, n: nOut, k: rows, a: x, lda: ldx, b: dy, ldb: ldy, beta: 1, c: dw, ldc: nOut)
         }
-        for r in 0..<rows {
-            let row = dy + r * ldy
-            for j in 0..<nOut { db[j] += row[j] }
+        // db by column blocks on both threads; each column still sums its rows in order.
+        Parallel.chunks(nOut, minChunk: max(64, Linear.parallelWork / max(rows, 1))) { cols in
+            for r in 0..<rows {
+                let row = dy + r * ldy
+                for j in cols { db[j] += row[j] }
+            }
         }
         if let dx, nIn > 0 {
             BLAS.gemm(transB: true, m: rows, n: nIn, k: nOut, a: dy, lda: ldy, b: w, ldb: nOut,
@@ -63,7 +73,7 @@ public enum LeakyReLU {
                                 rows: Int, cols: Int) {
         for r in 0..<rows {
             let p = y + r * ldy, d = dy + r * ldd
-            for j in 0..<cols where !(p[j] > 0) { d[j] *= slope }
+            for j in 0..<cols { let g = d[j]; d[j] = p[j] > 0 ? g : g * slope }
         }
     }
 }

@@ -44,6 +44,8 @@ public struct Activations {
     public let c, dc: FloatBuffer
     /// z = [z_ν, z_ι], the decoder's input, and its gradient. [R, d_ν + d_ι]
     public let z, dz: FloatBuffer
+    /// Rows grouped by label slot, for the backward pass of the response SCM.
+    let groups: LabelGroups
 
     init(_ cfg: PVConfig, rows R: Int) {
         let G = cfg.genes, H = cfg.hidden, K = cfg.targets, dI = cfg.latentInv, dN = cfg.latentResp
@@ -55,6 +57,7 @@ public struct Activations {
         dResp = FloatBuffer(R * 2 * dN)
         nTilde = FloatBuffer(R * dN); c = FloatBuffer(R * dN); dc = FloatBuffer(R * dN)
         z = FloatBuffer(R * (dN + dI)); dz = FloatBuffer(R * (dN + dI))
+        groups = LabelGroups(maxRows: R, maxLabels: R + 1)
     }
 }
 
@@ -127,14 +130,9 @@ public final class PerturbedVAE {
 
     /// c = ñ + Λ_νι(u) z_ι + μ_ν(u), then z_ν = (I − Λ_νν(u))⁻¹ c into z.
     private func solveResponse(rows: Int) {
-        let a = act, dN = cfg.latentResp, dI = cfg.latentInv
-        for r in 0..<rows {
-            let u = a.uIdx.p[r]
-            let cr = a.c.p + r * dN, nr = a.nTilde.p + r * dN, m = unets.mu.p + u * dN
-            for j in 0..<dN { cr[j] = nr[j] + m[j] }
-            BLAS.gemv(rows: dN, cols: dI, a: unets.lni.p + u * dN * dI, lda: dI, x: a.z.p + r * ldz + dN, beta: 1, y: cr)
-        }
-        TriangularSolve.forward(a.c.p, ldc: dN, a.z.p, ldz: ldz, rows: rows, d: dN, lnn: unets.lnn.p, uIdx: a.uIdx.p)
+        let a = act
+        ResponseSCM.forward(rows: rows, dN: cfg.latentResp, dI: cfg.latentInv, nTilde: a.nTilde.p, c: a.c.p, z: a.z.p,
+                            ldz: ldz, uIdx: a.uIdx.p, unets: unets)
     }
 
     /// The training forward pass and loss with KL weight `beta` and alignment weight `alpha`.
@@ -151,13 +149,15 @@ public final class PerturbedVAE {
         solveResponse(rows: R)
         decoder.forward(a.z.p, rows: R, a.xHat.p)
         let x = Halves(a.x.p, n1: n1, width: G), xh = Halves(a.xHat.p, n1: n1, width: G)
+        let dxh = Halves(a.dxHat.p, n1: n1, width: G)
         let qP = Gaussian(Halves(resp.q.p, n1: n1, width: 2 * dN).perturbed, d: dN)
         let qC = Gaussian(Halves(resp.q.p, n1: n1, width: 2 * dN).control, d: dN)
         let pP = Gaussian(Halves(a.inv.p, n1: n1, width: 2 * dI).perturbed, d: dI)
         let pC = Gaussian(Halves(a.inv.p, n1: n1, width: 2 * dI).control, d: dI)
         var t = LossTerms()
-        t.mse = MSELoss.forward(xh.perturbed, x.perturbed, rows: n1, cols: G)
-        t.mse0 = MSELoss.forward(xh.control, x.control, rows: n2, cols: G)
+        // The reconstruction gradient is written here, in the same pass as the loss (backward starts from it).
+        t.mse = MSELoss.forward(xh.perturbed, x.perturbed, rows: n1, cols: G, coef: 1, gradient: dxh.perturbed)
+        t.mse0 = MSELoss.forward(xh.control, x.control, rows: n2, cols: G, coef: 1, gradient: dxh.control)
         t.klResp = GaussianKL.forward(mu: qP.mu, lv: qP.logvar, ld: qP.ld, rows: n1, d: dN, logPrior: unets.lb.p, uIdx: a.uIdx.p)
         t.klResp0 = GaussianKL.forward(mu: qC.mu, lv: qC.logvar, ld: qC.ld, rows: n2, d: dN, logPrior: unets.lb.p,
                                        uIdx: a.uIdx.p + n1)
@@ -170,23 +170,12 @@ public final class PerturbedVAE {
 
     /// Gradients of the last `forward`'s loss, added into `store.grads` (zero them first for one batch).
     public func backward(beta: Float, alpha: Float) {
-        let a = act, R = n1 + n2, G = cfg.genes, dI = cfg.latentInv, dN = cfg.latentResp
-        let x = Halves(a.x.p, n1: n1, width: G), xh = Halves(a.xHat.p, n1: n1, width: G)
-        let dxh = Halves(a.dxHat.p, n1: n1, width: G)
-        MSELoss.backward(xh.perturbed, x.perturbed, rows: n1, cols: G, coef: 1, dxh.perturbed)
-        MSELoss.backward(xh.control, x.control, rows: n2, cols: G, coef: 1, dxh.control)
+        let a = act, R = n1 + n2, dI = cfg.latentInv, dN = cfg.latentResp
+        // dx̂ was written by forward (fused with the MSE).
         decoder.backward(a.z.p, rows: R, a.dxHat.p, dz: a.dz.p)
         unets.zeroGrads(count: nU)
-        TriangularSolve.backward(a.z.p, ldz: ldz, a.dz.p, lddz: ldz, a.dc.p, lddc: dN, rows: R, d: dN,
-                                 lnn: unets.lnn.p, dlnn: unets.dlnn.p, uIdx: a.uIdx.p)
-        for r in 0..<R {
-            let u = a.uIdx.p[r]
-            let dcr = a.dc.p + r * dN, dm = unets.dmu.p + u * dN, zi = a.z.p + r * ldz + dN
-            for j in 0..<dN { dm[j] += dcr[j] }
-            // dΛ_νι += dc ⊗ z_ι ; dz_ι += Λ_νιᵀ dc
-            BLAS.gemm(m: dN, n: dI, k: 1, a: dcr, lda: 1, b: zi, ldb: dI, beta: 1, c: unets.dlni.p + u * dN * dI, ldc: dI)
-            BLAS.gemv(trans: true, rows: dN, cols: dI, a: unets.lni.p + u * dN * dI, lda: dI, x: dcr, beta: 1, y: a.dz.p + r * ldz + dN)
-        }
+        a.groups.build(a.uIdx.p, rows: R, labels: nU)
+        ResponseSCM.backward(groups: a.groups, dN: dN, dI: dI, z: a.z.p, dz: a.dz.p, ldz: ldz, dc: a.dc.p, unets: unets)
         // Response head: reparameterisation, then the KL of each half against the prior N(0, β_ν(u)).
         let q = Halves(resp.q.p, n1: n1, width: 2 * dN), dq = Halves(a.dResp.p, n1: n1, width: 2 * dN)
         let qAll = Gaussian(q.perturbed, d: dN), dqAll = Gaussian(dq.perturbed, d: dN)

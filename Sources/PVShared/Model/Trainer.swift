@@ -50,6 +50,13 @@ public final class Trainer {
         (vae.x.p + dst * G).update(from: expr + src * G, count: G)
     }
 
+    /// Copies expression rows `src[k]` into batch rows k < count, on both threads.
+    func loadRows(_ src: [Int], count: Int) {
+        src.withUnsafeBufferPointer { s in
+            Parallel.chunks(count, minChunk: Linear.minRows(G)) { range in for k in range { loadRow(s[k], into: k) } }
+        }
+    }
+
     /// Fills labels for rows 0..<n from condition indices (distinct labels once each); label slot 0 is control.
     func setLabels(_ conds: ArraySlice<Int>) -> Int {
         vae.unets.setLabel(0, targets: [])
@@ -77,6 +84,7 @@ public final class Trainer {
         let startStep = step
         var lastLine = Date()
         var condBuf = [Int](repeating: 0, count: B)
+        var srcRows = [Int](repeating: 0, count: 2 * B)
         var e = epochsDone
         while e < epochs && step < totalSteps {
             var rng = RNG(seed: settings.seed, stream: 1000 &+ UInt64(e))
@@ -88,13 +96,14 @@ public final class Trainer {
                 let lo = b * B, n = min(B, nTrain - lo)
                 for k in 0..<n {
                     condBuf[k] = data.trainCondition[order[lo + k]]
-                    loadRow(data.trainRows[order[lo + k]], into: k)
+                    srcRows[k] = data.trainRows[order[lo + k]]
                 }
                 let nU = setLabels(condBuf[0..<n])
                 for k in 0..<n {
-                    loadRow(data.controlRows[rng.int(below: data.controlRows.count)], into: n + k)
+                    srcRows[n + k] = data.controlRows[rng.int(below: data.controlRows.count)]
                     vae.uIdx.p[n + k] = 0
                 }
+                loadRows(srcRows, count: 2 * n)
                 rng.fillNormal(vae.epsInv.p, 2 * n * dI)
                 rng.fillNormal(vae.epsResp.p, 2 * n * dN)
                 let bt = Annealing.beta(step: step, total: totalSteps, final: settings.beta)
