@@ -399,7 +399,9 @@ def main():
     if args.screens:
         screens = {k: v for k, v in screens.items() if k in args.screens.split(",")}
     if args.configs:
-        configs = {k: v for k, v in (CONFIGS | QUICK_CONFIGS | EXTRA_CONFIGS).items() if k in args.configs.split(",")}
+        # --quick's names (its small 'demo') only with --quick: otherwise 'demo' is make demo's training.
+        pool = (CONFIGS | QUICK_CONFIGS if args.quick else CONFIGS) | EXTRA_CONFIGS
+        configs = {k: v for k, v in pool.items() if k in args.configs.split(",")}
     seeds = QUICK_SEEDS if args.quick else SEEDS
     if args.seeds:
         seeds = [int(x) for x in args.seeds.split(",")]
