@@ -384,6 +384,7 @@ def main():
     ap.add_argument("--configs", default=None, help="comma-separated subset of the model configurations")
     ap.add_argument("--screens", default=None, help="comma-separated subset of the screens")
     ap.add_argument("--no-norman", action="store_true", help="skip the Norman subset")
+    ap.add_argument("--seeds", default=None, help="comma-separated training seeds [1,2,3; 1,2 with --quick]")
     ap.add_argument("--collect", action="store_true", help="train nothing: tabulate the models that exist")
     ap.add_argument("--norman", default="/work/shared/data/norman2019-subset", help="Norman subset folder")
     args = ap.parse_args()
@@ -398,8 +399,12 @@ def main():
     if args.screens:
         screens = {k: v for k, v in screens.items() if k in args.screens.split(",")}
     if args.configs:
-        configs = {k: v for k, v in (CONFIGS | QUICK_CONFIGS | EXTRA_CONFIGS).items() if k in args.configs.split(",")}
+        # --quick's names (its small 'demo') only with --quick: otherwise 'demo' is make demo's training.
+        pool = (CONFIGS | QUICK_CONFIGS if args.quick else CONFIGS) | EXTRA_CONFIGS
+        configs = {k: v for k, v in pool.items() if k in args.configs.split(",")}
     seeds = QUICK_SEEDS if args.quick else SEEDS
+    if args.seeds:
+        seeds = [int(x) for x in args.seeds.split(",")]
     t0 = time.time()
     report = open(f"{out}/report.txt", "w")
     report.write("python3 bench/fidelity/fidelity.py " + " ".join(sys.argv[1:]) + "\n\n")
