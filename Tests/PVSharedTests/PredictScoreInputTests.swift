@@ -13,21 +13,11 @@ final class PredictScoreInputTests: XCTestCase {
 
     override class func setUp() {
         base = TestSupport.tempDir("predin")
-        let d = base.path
-        func run(_ t: String, _ a: [String]) {
-            let r = try! TestSupport.run(t, a)
-            precondition(r.status == 0, "\(t): \(r.stderr)")
-        }
-        run("pv-simulate", ["--genes", "30", "--targets", "3", "--doubles", "1", "--cells-per-condition", "20", "--quiet", "--seed", "2", "--out", d + "/sim"])
-        run("pv-normalize", ["--labels", d + "/sim/cells.tsv", "--quiet", "--out", d + "/norm", d + "/sim"])
-        run("pv-split", ["--seed", "1", "--out", d + "/split.tsv", d + "/norm/obs.tsv"])
-        run("pv-train", ["--model", "additive", "--quiet", "--out", d + "/add.npz", d + "/norm/expr.npy", d + "/split.tsv"])
-        run("pv-train", ["--model", "mean", "--quiet", "--out", d + "/mean.npz", d + "/norm/expr.npy", d + "/split.tsv"])
-        run("pv-predict", ["--quiet", "--out", d + "/pred", d + "/add.npz", d + "/norm/expr.npy", d + "/split.tsv"])
+        SmallPipeline.build(in: base.path)
     }
     override class func tearDown() { try? FileManager.default.removeItem(at: base) }
 
-    private func oneLine(_ r: ToolResult, _ tool: String, exit: Int32, _ parts: [String], file: StaticString = #filePath, line: UInt = #line) {
+    func oneLine(_ r: ToolResult, _ tool: String, exit: Int32, _ parts: [String], file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(r.status, exit, r.stderr, file: file, line: line)
         XCTAssertTrue(r.stderr.hasPrefix(tool + ": "), r.stderr, file: file, line: line)
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr, file: file, line: line)
@@ -111,5 +101,22 @@ final class PredictScoreInputTests: XCTestCase {
 
         let ok = try TestSupport.run("pv-score", ["--pred", "a=\(d)/pred/pred.npy"] + score)
         XCTAssertEqual(ok.status, 0, ok.stderr)
+    }
+}
+
+/// Simulated counts (pv-simulate) → expr.npy (pv-normalize) → split.tsv → additive and mean baselines → one
+/// prediction, in `d`: the inputs of tests that feed the tools bad values.
+enum SmallPipeline {
+    static func build(in d: String) {
+        func run(_ t: String, _ a: [String]) {
+            let r = try! TestSupport.run(t, a)
+            precondition(r.status == 0, "\(t): \(r.stderr)")
+        }
+        run("pv-simulate", ["--genes", "30", "--targets", "3", "--doubles", "1", "--cells-per-condition", "20", "--quiet", "--seed", "2", "--out", d + "/sim"])
+        run("pv-normalize", ["--labels", d + "/sim/cells.tsv", "--quiet", "--out", d + "/norm", d + "/sim"])
+        run("pv-split", ["--seed", "1", "--out", d + "/split.tsv", d + "/norm/obs.tsv"])
+        run("pv-train", ["--model", "additive", "--quiet", "--out", d + "/add.npz", d + "/norm/expr.npy", d + "/split.tsv"])
+        run("pv-train", ["--model", "mean", "--quiet", "--out", d + "/mean.npz", d + "/norm/expr.npy", d + "/split.tsv"])
+        run("pv-predict", ["--quiet", "--out", d + "/pred", d + "/add.npz", d + "/norm/expr.npy", d + "/split.tsv"])
     }
 }

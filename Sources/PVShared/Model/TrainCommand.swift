@@ -79,6 +79,8 @@ public enum TrainCommand {
         let K = data.targets.count
         let cfg = PVConfig(o, genes: cols, targets: K)
         let s = try TrainSettings(o, trainCells: data.trainRows.count)
+        // The network, its Adam state and best weights, and the batch's activations must fit in memory (64).
+        try cfg.requireMemory(rowsOption: ("--batch", s.batch, TrainOptions.batch.defaultValue), rowsPerUnit: 2, parameterCopies: 5)
 
         let trainer = Trainer(config: cfg, data: data, expr: values.baseAddress!, genes: genes, settings: s)
         trainer.extraMeta = ["threads": Parallel.threads, "inputs": [exprPath, splitPath]]

@@ -35,6 +35,8 @@ public enum NormalizePipeline {
     public static func run(_ cfg: NormalizeConfig) throws -> Summary {
         let t0 = Date()
         var sum = Summary()
+        // The bin edges and per-bin statistics of the dispersion (HVG): --n-bins 1000000000000 aborted there.
+        try MemoryBudget.require(32 * (CheckedSize(cfg.nBins) + 1), for: "--n-bins \(cfg.nBins)")
         let allFeatures = try readFeatures(cfg.paths.features)
         let barcodes = try readBarcodes(cfg.paths.barcodes)
         let fName = displayName(cfg.paths.features), bName = displayName(cfg.paths.barcodes)

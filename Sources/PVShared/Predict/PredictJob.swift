@@ -66,6 +66,7 @@ public struct PredictJob {
         let plan = try PredictionPlan(split: split, known: Set(model.file.targets), list: conditions,
                                       fixedCells: cellsPerCondition, modelName: model.name,
                                       hint: "see the known targets with: pv-predict --list-targets \(modelPath)")
+        try plan.requireMemory(genes: cols, fixedCells: cellsPerCondition)
 
         // Every cell the predictions start from (and, with --latents, every cell encoded) must be finite: NaN there
         // gave exit 0 and an all-NaN pred.npy.

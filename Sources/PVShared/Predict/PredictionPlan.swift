@@ -53,6 +53,15 @@ public struct PredictionPlan {
         cellCounts = conditions.map { fixedCells ?? test[$0] ?? any[$0] ?? 100 }
     }
 
+    /// Refuses (exit 64) a --cells-per-condition (`fixedCells`) whose predictions would not fit in memory: one
+    /// condition's cells of `genes` floats (twice: the model's output and the rows written), and for every cell its
+    /// source row and line of pred.tsv. `--cells-per-condition 1000000000000` aborted in an allocation.
+    public func requireMemory(genes: Int, fixedCells: Int?) throws {
+        guard let n = fixedCells else { return }
+        let total = CheckedSize(n) * CheckedSize(conditions.count)
+        try MemoryBudget.require(8 * CheckedSize(n) * CheckedSize(genes) + 64 * total, for: "--cells-per-condition \(n)")
+    }
+
     /// FNV-1a (64 bit) of a condition's UTF-8 name: the random stream of that condition, so that its draws do not
     /// depend on which other conditions are predicted or in which order.
     public static func stream(of condition: String) -> UInt64 {

@@ -87,6 +87,10 @@ public enum Scorer {
         guard options.nDE >= 1 else { throw PVError.usage("--n-de must be at least 1") }
         guard options.l2Genes >= 1 else { throw PVError.usage("--l2-genes must be at least 1") }
         guard options.blockSize >= 2 else { throw PVError.usage("--block-size must be at least 2") }
+        // Every worker holds a block workspace (BlockMetrics): 2·b·genes floats and a (2b)² Gram matrix.
+        let b = CheckedSize(options.blockSize)
+        try MemoryBudget.require(CheckedSize(Parallel.threads) * (4 * (2 * b * CheckedSize(cols) + 4 * b * b) + 8 * CheckedSize(cols)),
+                                 for: "--block-size \(options.blockSize)")
         if predictions.contains(where: { $0.name == Scorer.ceiling }) {
             throw PVError.usage("'\(Scorer.ceiling)' is the name of pv-score's own ceiling; give the prediction another NAME=")
         }

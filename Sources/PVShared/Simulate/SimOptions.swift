@@ -43,7 +43,8 @@ extension SimParams {
         genes = o[SimOptions.genes]
         targets = o[SimOptions.targets]
         doubles = o[SimOptions.doubles]
-        let maxPairs = targets * (targets - 1) / 2
+        // Checked: --targets 9000000000 overflowed the product.
+        let maxPairs = (CheckedSize(targets) * CheckedSize(targets - 1) / 2).value ?? Int.max
         errors.check(doubles <= maxPairs, "--doubles \(doubles) exceeds the \(maxPairs) pairs of \(targets) targets")
         latentInv = o[SimOptions.latentInv]
         latentResp = o[SimOptions.latentResp]
@@ -53,5 +54,7 @@ extension SimParams {
         librarySD = o[SimOptions.librarySD]
         seed = UInt64(o[SimOptions.seed])
         try errors.throwIfAny()
+        // What the options would make the simulation allocate must fit in memory (also checked by simulateScreen).
+        try requireMemory()
     }
 }

@@ -31,6 +31,7 @@ public func simulatedBarcode(_ i: Int) -> String {
 /// Market text is compressed in parallel into its own gzip member, so memory stays at a few blocks whatever the
 /// screen size. Every cell has its own RNG streams, so the output does not depend on the thread count.
 public func simulateScreen(_ p: SimParams, outDir: String, gzipLevel: Int32 = 4) throws -> SimSummary {
+    try p.requireMemory()
     let model = SimModel(p)
     let dN = model.dN, dI = model.dI, dZ = model.dZ, G = p.genes, H = p.hidden
     let counts = model.cellCounts()
