@@ -221,6 +221,15 @@ public final class NPYArray {
         }
     }
 
+    /// Elements as Double, exactly for float64 and float32 arrays; nil for integer arrays.
+    public func doubleArray() -> [Double]? {
+        switch dtype {
+        case .float64: return Array(UnsafeBufferPointer(start: data.assumingMemoryBound(to: Double.self), count: count))
+        case .float32: return UnsafeBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: count).map { Double($0) }
+        default: return nil
+        }
+    }
+
     /// Elements converted to Float from any supported dtype (small arrays: model weights, truth tables).
     public func floatArray() -> [Float] {
         switch dtype {

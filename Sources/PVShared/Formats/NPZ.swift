@@ -15,6 +15,12 @@ public struct NPZ {
         members.append((name + ".npy", b))
     }
 
+    /// Adds a float64 array as `name.npy` (values that must survive exactly, such as a checkpoint's best loss).
+    public mutating func add(_ name: String, doubles values: [Double], shape: [Int]) {
+        let b = values.withUnsafeBufferPointer { npyBytes($0, dtype: .float64, shape: shape) }
+        members.append((name + ".npy", b))
+    }
+
     public mutating func add(_ name: String, ints values: [Int64], shape: [Int]) {
         let b = values.withUnsafeBufferPointer { npyBytes($0, dtype: .int64, shape: shape) }
         members.append((name + ".npy", b))

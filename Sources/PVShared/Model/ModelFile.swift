@@ -14,6 +14,9 @@ public struct ModelFile {
     /// Tensors by name, in insertion order.
     public private(set) var tensorNames: [String] = []
     private var tensors: [String: (shape: [Int], values: [Float])] = [:]
+    /// The exact values of tensors stored as float64 (`setFloat64`, or float64 members of a file read), written
+    /// back as float64: `tensor` gives them rounded to float32 like any other.
+    private var exact: [String: [Double]] = [:]
 
     public init(kind: String, genes: [String], targets: [String], meta: [String: Any] = [:]) {
         self.kind = kind; self.genes = genes; self.targets = targets; self.meta = meta
@@ -23,7 +26,17 @@ public struct ModelFile {
         precondition(shape.reduce(1, *) == values.count, "tensor \(name): shape \(shape) does not match \(values.count) values")
         if tensors[name] == nil { tensorNames.append(name) }
         tensors[name] = (shape, values)
+        exact[name] = nil
     }
+
+    /// Sets a tensor stored as float64, so its values survive a write and a read bit for bit.
+    public mutating func setFloat64(_ name: String, _ values: [Double], shape: [Int]) {
+        set(name, values.map { Float($0) }, shape: shape)
+        exact[name] = values
+    }
+
+    /// A float64 tensor's exact values (nil when absent or stored as float32).
+    public func float64(_ name: String) -> [Double]? { exact[name] }
 
     public func has(_ name: String) -> Bool { tensors[name] != nil }
 
@@ -53,7 +66,10 @@ public struct ModelFile {
     /// Writes the model atomically.
     public func write(_ path: String) throws {
         var npz = NPZ()
-        for n in tensorNames { let t = tensors[n]!; npz.add(n, t.values, shape: t.shape) }
+        for n in tensorNames {
+            let t = tensors[n]!
+            if let d = exact[n] { npz.add(n, doubles: d, shape: t.shape) } else { npz.add(n, t.values, shape: t.shape) }
+        }
         var m = meta
         m["kind"] = kind
         m["genes"] = genes
@@ -96,6 +112,7 @@ public struct ModelFile {
             let tname = String(member.name.dropLast(4))
             let a = try member.bytes.withUnsafeBytes { try NPYArray(bytes: $0, name: "\(name):\(member.name)") }
             set(tname, a.floatArray(), shape: a.shape)
+            if a.dtype == .float64 { exact[tname] = a.doubleArray() }
         }
     }
 }

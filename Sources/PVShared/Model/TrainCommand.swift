@@ -86,6 +86,15 @@ public enum TrainCommand {
         trainer.extraMeta = ["threads": Parallel.threads, "inputs": [exprPath, splitPath]]
         if let r = o[TrainOptions.resume] {
             try trainer.resume(from: try ModelFile(path: r), file: displayName(r))
+            if let done = trainer.resumedComplete {
+                // A scheduler that restarts every job with --resume: the finished run's model is the result.
+                if !OutputSet.samePath(r, out) {
+                    guard let bytes = FileManager.default.contents(atPath: r) else { throw PVError.missingInput(file: r, "cannot read") }
+                    try writeFileAtomically(out) { try $0.write(Array(bytes)) }
+                }
+                info("\(r): training already complete (epoch \(done.epochs), step \(done.step)); nothing to do")
+                return
+            }
             if URL(fileURLWithPath: r).standardizedFileURL.path == URL(fileURLWithPath: out).standardizedFileURL.path {
                 trainer.lastCheckpointEpoch = trainer.epochsDone
             }

@@ -17,6 +17,8 @@ public final class Trainer {
     public var epochsDone = 0
     public var history: [[String: Any]] = []
     public var bestVal = Double.infinity
+    /// Set by `resume` when the file is the model of a finished run (its epochs and steps): nothing to train.
+    public internal(set) var resumedComplete: (epochs: Int, step: Int)?
     public var bestEpoch = 0, bestStep = 0
     let best: FloatBuffer
     var haveBest = false

@@ -17,6 +17,9 @@ extension Trainer {
         var sel: [String: Any] = ["epoch": epochsDone, "step": step, "by": "last"]
         if haveBest { sel = ["epoch": bestEpoch, "step": bestStep, "by": "val", "val": bestVal] }
         m["selected"] = sel
+        // A finished run's model says so: `--resume` of it (a scheduler that always restarts with --resume) is then
+        // "already complete", not "not a checkpoint". A checkpoint replaces this with the full state.
+        if finished { m["train_state"] = ["complete": true, "epochs_done": epochsDone, "step": step] }
         return m
     }
 
@@ -36,7 +39,12 @@ extension Trainer {
         f.set("train.adam_v", adam.v.array, shape: [P])
         if haveBest { f.set("train.best", best.array, shape: [P]) }
         var st: [String: Any] = ["epochs_done": epochsDone, "step": step, "adam_t": adam.t]
-        if haveBest { st["best_val"] = bestVal; st["best_epoch"] = bestEpoch; st["best_step"] = bestStep }
+        if haveBest {
+            // The best validation loss exactly (float64 tensor): through JSON it lost bits, and selection after a
+            // resume compared later losses with the rounded value (meta.selected.val differed from the uninterrupted run's).
+            f.setFloat64("train.best_val", [bestVal], shape: [1])
+            st["best_val"] = bestVal; st["best_epoch"] = bestEpoch; st["best_step"] = bestStep
+        }
         f.meta["train_state"] = st
         return f
     }
@@ -46,6 +54,7 @@ extension Trainer {
         guard f.kind == "pvae", let st = f.meta["train_state"] as? [String: Any] else {
             throw PVError.badInput(file: file, "not a pv-train checkpoint (no training state); write one with --checkpoint-every")
         }
+        let complete = (st["complete"] as? Bool) == true
         // Round-trip through JSON so both sides have the types JSONSerialization reads back.
         let mine = (try? JSONSerialization.jsonObject(with: JSONSerialization.data(withJSONObject: meta()["hyper"] as! [String: Any]))) as? [String: Any] ?? [:]
         let theirs = f.meta["hyper"] as? [String: Any] ?? [:]
@@ -59,6 +68,12 @@ extension Trainer {
         if let t = f.meta["threads"] as? Int, t != Parallel.threads {
             warn("--resume \(file): the checkpoint ran with --threads \(t), this run with \(Parallel.threads); the result will not be bit-identical to an uninterrupted run")
         }
+        func int(_ k: String) -> Int { (st[k] as? Int) ?? (st[k] as? NSNumber)?.intValue ?? 0 }
+        if complete {
+            // The model of a finished run with these options and inputs: nothing to train.
+            resumedComplete = (epochs: int("epochs_done"), step: int("step"))
+            return
+        }
         let P = vae.store.count
         func restore(_ name: String, _ buf: FloatBuffer) throws {
             let v = try f.tensor(name, shape: [P], file: file)
@@ -67,11 +82,10 @@ extension Trainer {
         try restore("train.params", vae.store.params)
         try restore("train.adam_m", adam.m)
         try restore("train.adam_v", adam.v)
-        func int(_ k: String) -> Int { (st[k] as? Int) ?? (st[k] as? NSNumber)?.intValue ?? 0 }
         epochsDone = int("epochs_done"); step = int("step"); adam.t = int("adam_t")
         if f.has("train.best") {
             try restore("train.best", best); haveBest = true
-            bestVal = (st["best_val"] as? Double) ?? .infinity; bestEpoch = int("best_epoch"); bestStep = int("best_step")
+            bestVal = f.float64("train.best_val")?.first ?? (st["best_val"] as? Double) ?? .infinity; bestEpoch = int("best_epoch"); bestStep = int("best_step")
         }
         history = f.meta["history"] as? [[String: Any]] ?? []
     }
