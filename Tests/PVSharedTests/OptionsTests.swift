@@ -135,7 +135,7 @@ final class OptionsTests: XCTestCase {
         func line(_ opt: String) -> String? { lines.first { $0.contains(opt + " ") || $0.hasSuffix(opt) } }
         XCTAssertEqual(line("--out"), "  -o, --out FILE" + String(repeating: " ", count: 14) + "output file")
         XCTAssertEqual(line("--seed"), "      --seed N" + String(repeating: " ", count: 16) + "random seed [default: 0]")
-        XCTAssertTrue(line("--lr")?.hasSuffix("learning rate [default: 1e-3]") ?? false)
+        XCTAssertTrue(line("--lr")?.hasSuffix("learning rate [default: 0.001]") ?? false)
         XCTAssertTrue(line("--pred")?.hasSuffix("a prediction to score (repeatable)") ?? false)
         XCTAssertTrue(line("--model")?.hasSuffix("[default: pvae]") ?? false)
         XCTAssertTrue(line("--threads")?.hasSuffix("[default: all cores]") ?? false)
