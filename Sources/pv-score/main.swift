@@ -4,7 +4,7 @@ import PVShared
 runTool("pv-score") {
     let o = try Options(
         tool: "pv-score",
-        synopsis: "pv-score [options] --pred NAME=DIR/pred.npy [--pred ...] expr.npy split.tsv",
+        synopsis: "pv-score [options] --pred NAME=DIR/pred.npy [--pred ...] expr.npy split.tsv   |   pv-score --latents LATENTS.tsv --true-latents latents.npy [--json FILE]",
         description: """
             Scores predicted cells against held-out truth (DESIGN.md §6): every metric per condition for every
             prediction, averaged per group, side by side. Truth: the cells of split set --set (default test);
@@ -17,9 +17,20 @@ runTool("pv-score") {
             beside them. The same NAME given to several --pred is one predictor with replicates (mean ± sd).
             The summary table (group means side by side, then the paired comparison with the reference) goes to
             stdout, unless an output is written there (-).
+            Identifiability on a simulated screen: --latents (pv-predict --latents) against the true
+            latents (pv-simulate's latents.npy), cells matched by barcode. mcc_resp: mean |Pearson r|
+            of learned z_resp and true z_nu after the best one-to-one matching; r2_inv: R² of a
+            linear regression of the true z_iota on the learned mu_inv.
             """,
         options: ScoreOptions.all,
-        positionals: 2...2)
+        positionals: 0...2)
+    if o.given(ScoreOptions.latents) || o.given(ScoreOptions.trueLatents) {
+        try scoreLatents(o)
+        return
+    }
+    guard o.positionals.count == 2 else {
+        throw PVError.usage("expected 2 input arguments, expr.npy split.tsv (see pv-score --help)")
+    }
     let exprPath = o.positionals[0], splitPath = o.positionals[1]
     let outputs = [(ScoreOptions.out, o[ScoreOptions.out]), (ScoreOptions.json, o[ScoreOptions.json]),
                    (ScoreOptions.deOut, o[ScoreOptions.deOut])]
@@ -61,4 +72,36 @@ runTool("pv-score") {
     try outputSet.commit()
     if toStdout.isEmpty { print(ScoreReport.summary(result), terminator: "") }
     info("scored \(result.predictions.count) prediction(s) on \(Set(result.conditions.map { $0.condition }).count) condition(s) of set '\(opts.set.rawValue)'")
+}
+
+/// pv-score's identifiability mode: --latents against --true-latents, the table to stdout, --json optional.
+func scoreLatents(_ o: Options) throws {
+    guard let latents = o[ScoreOptions.latents] else {
+        throw PVError.usage("--true-latents needs --latents (pv-predict --latents output)")
+    }
+    guard let truePath = o[ScoreOptions.trueLatents] else {
+        throw PVError.usage("--latents needs --true-latents (pv-simulate's latents.npy)")
+    }
+    let other = ScoreOptions.predictionOnly.filter { o.given($0) }.map { "--" + $0.name }
+    if !other.isEmpty || !o.positionals.isEmpty {
+        throw PVError.usage("--latents scores latents only: no " + (other + (o.positionals.isEmpty ? [] : ["expr.npy split.tsv"])).joined(separator: ", "))
+    }
+    if latents == "-" && o[ScoreOptions.trueCells] == "-" { throw PVError.usage("only one input can come from stdin ('-')") }
+    let dir = (truePath as NSString).deletingLastPathComponent
+    let cells = o[ScoreOptions.trueCells] ?? (dir.isEmpty ? "" : dir + "/") + "barcodes.tsv"
+    let learned = try IdentifiabilityReport.Learned(path: latents)
+    let truth = try IdentifiabilityReport.Truth(latents: truePath, barcodes: cells, resp: o[ScoreOptions.trueResp])
+    let report = try IdentifiabilityReport(learned: learned, truth: truth)
+    RunStamp.begin()
+    if let path = o[ScoreOptions.json] {
+        let outputs = OutputSet()
+        var fingerprint = RunStamp.Fingerprint()
+        let text = String(decoding: try report.json(), as: UTF8.self)
+        fingerprint.add("--json"); fingerprint.addContent(text)
+        RunStamp.derive(from: fingerprint)
+        try outputs.file(path, label: "--json").write(RunStamp.stamped(text))
+        try outputs.commit()
+        if path == "-" { return }
+    }
+    print(report.summary, terminator: "")
 }

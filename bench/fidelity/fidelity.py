@@ -17,6 +17,7 @@ import argparse, json, os, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from scipy import stats
 
 # ----------------------------------------------------------------------------------------------------------------
 # Configuration: screens, model configurations, seeds.
@@ -219,9 +220,10 @@ def train_predict(sc, binp, cfg_name, cfg, seed, conds, latents=False):
     return dict(zip(list(z["conds"]), z["means"]))
 
 
-def identifiability(sc, d):
-    """MCC of learned z_resp vs true z_nu and R^2 of true z_iota on learned mu_inv, over every cell with latents
-    (the same definitions as Sources/PVShared/Score/Identifiability.swift, here with scipy)."""
+def identifiability(sc, d, binp=None):
+    """MCC of learned z_resp vs true z_nu and R^2 of true z_iota on learned mu_inv, over every cell with latents,
+    from `pv-score --latents` (Sources/PVShared/Score/IdentifiabilityReport.swift) and, independently, with scipy
+    here: the two must agree (the benchmark stops otherwise)."""
     if not sc.truth_path or not os.path.exists(f"{d}/latents.tsv"):
         return None
     truth = np.load(sc.truth_path)
@@ -241,7 +243,15 @@ def identifiability(sc, d):
     coef, *_ = np.linalg.lstsq(X, zt_i, rcond=None)
     res = zt_i - X @ coef
     r2 = float(np.mean(1 - (res ** 2).sum(0) / ((zt_i - zt_i.mean(0)) ** 2).sum(0)))
-    return {"mcc": float(c[r_, k_].mean()), "r2_inv": r2}
+    out = {"mcc": float(c[r_, k_].mean()), "r2_inv": r2}
+    if binp and os.path.exists(f"{binp}/pv-score"):
+        run([f"{binp}/pv-score", "--latents", f"{d}/latents.tsv", "--true-latents", sc.truth_path,
+             "--json", f"{d}/identifiability.json", "--quiet"], f"{d}/identifiability.log")
+        j = json.load(open(f"{d}/identifiability.json"))
+        if abs(j["mcc_resp"] - out["mcc"]) > 1e-5 or abs(j["r2_inv"] - out["r2_inv"]) > 1e-5:
+            sys.exit("fidelity: pv-score --latents disagrees with scipy on %s: %s vs %s" % (d, j, out))
+        out = {"mcc": j["mcc_resp"], "r2_inv": j["r2_inv"], "checked": "pv-score = scipy"}
+    return out
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -443,7 +453,7 @@ def main():
         for cn in configs:
             preds.update(variants_for(sc, members[(sc.name, cn)], cn))
             for s in member_seeds[(sc.name, cn)]:
-                idn = identifiability(sc, f"{sc.folder}/{cn}/seed{s}")
+                idn = identifiability(sc, f"{sc.folder}/{cn}/seed{s}", args.bin)
                 if idn:
                     ident.append((sc.name, cn, s, idn))
         recs = sim_records if sc.name != "norman" else norman_records
@@ -502,6 +512,21 @@ def main():
                 lines.append("  %-10s MCC %.3f (sd %.3f)  R2_inv %.3f (sd %.3f)" % (
                     cn, np.mean([x["mcc"] for x in xs]), np.std([x["mcc"] for x in xs]),
                     np.mean([x["r2_inv"] for x in xs]), np.std([x["r2_inv"] for x in xs])))
+        # Per screen x seed, and the paired difference of each configuration to the first one (same screen, seed).
+        by = {(x[0], x[1], x[2]): x[3] for x in ident}
+        keys = sorted({(x[0], x[2]) for x in ident})
+        lines.append("  per screen, seed: " + "; ".join(
+            "%s s%d " % k + " ".join("%s %.3f/%.3f" % (cn, by[(k[0], cn, k[1])]["mcc"], by[(k[0], cn, k[1])]["r2_inv"])
+                                     for cn in configs if (k[0], cn, k[1]) in by) for k in keys))
+        first = list(configs)[0]
+        for cn in list(configs)[1:]:
+            pairs = [k for k in keys if (k[0], first, k[1]) in by and (k[0], cn, k[1]) in by]
+            if len(pairs) >= 2:
+                for m in ("mcc", "r2_inv"):
+                    dv = np.array([by[(k[0], cn, k[1])][m] - by[(k[0], first, k[1])][m] for k in pairs])
+                    half = stats.t.ppf(0.975, len(dv) - 1) * dv.std(ddof=1) / np.sqrt(len(dv))
+                    lines.append("  %s - %s %-6s %+.3f [%+.3f, %+.3f] (mean over %d screen x seed pairs, 95%% t interval)" % (
+                        cn, first, m, dv.mean(), dv.mean() - half, dv.mean() + half, len(dv)))
         print("\n".join(lines))
         report.write("\n".join(lines) + "\n")
     json.dump({"simulated": sim_records, "norman": norman_records, "identifiability": ident}, open(f"{out}/records.json", "w"))

@@ -37,8 +37,21 @@ public enum ScoreOptions {
     public static let allowMissing = Option(flag: "allow-missing",
                                             help: "skip predicted conditions that have no true cells instead of failing")
 
+    // Identifiability mode (IdentifiabilityReport): learned latents against a simulation's true ones.
+    public static let latents = Option<String?>("latents", "FILE", default: nil, group: "Identifiability",
+                                                help: "learned latents (pv-predict --latents) to score instead of --pred")
+    public static let trueLatents = Option<String?>("true-latents", "FILE", default: nil, group: "Identifiability",
+                                                    help: "pv-simulate's latents.npy to score --latents against")
+    public static let trueCells = Option<String?>("true-cells", "FILE", default: nil, group: "Identifiability",
+                                                  defaultText: "barcodes.tsv beside --true-latents", help: "barcodes of latents.npy's rows (first column)")
+    public static let trueResp = Option<Int?>("true-resp", "N", default: nil, .atLeast(1), group: "Identifiability",
+                                              defaultText: "from truth.npz beside --true-latents", help: "true z_nu components (latents.npy's first columns)")
+    /// The options of the --pred mode that the identifiability mode has no use for.
+    public static let predictionOnly: [any OptionDeclaration] = [pred, out, de, deOut, reference]
+
     public static let all: [any OptionDeclaration] = [pred, out, json, de, deOut, nDE, l2Genes, blockSize, set, genes,
-                                                      controlSet, reference, seed, allowMissing]
+                                                      controlSet, reference, seed, allowMissing,
+                                                      latents, trueLatents, trueCells, trueResp]
 }
 
 extension ScoreSettings {
