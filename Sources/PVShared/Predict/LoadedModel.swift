@@ -39,12 +39,12 @@ public struct LoadedModel {
         file = model; name = mname
         if model.kind == "pvae" {
             let cfg = try PVModelIO.config(of: model, file: mname)
-            // The sizes in meta.json must be those of the tensors (checked with the shapes later): a forged or
-            // corrupt meta.json would otherwise allocate a network of any size before any tensor is read.
-            let stored = model.tensorNames.reduce(CheckedSize(0)) { acc, n in acc + (model.shape(n) ?? []).reduce(CheckedSize(1)) { $0 * CheckedSize($1) } }
-            if let have = stored.value, cfg.parameterCount.exceeds(have) {
-                throw PVError.badInput(file: mname, "meta.json's sizes (hidden \(cfg.hidden), latent_inv \(cfg.latentInv), latent_resp \(cfg.latentResp)) need \(cfg.parameterCount.value.map(String.init) ?? "too many") parameters but the file holds \(have) values")
+            // The sizes in meta.json must be those of the tensors, checked before the network is allocated: a
+            // forged or corrupt meta.json would otherwise allocate a network of any size before any tensor is read.
+            guard cfg.parameterCount.value != nil else {
+                throw PVError.badInput(file: mname, "meta.json's sizes (hidden \(cfg.hidden), latent_inv \(cfg.latentInv), latent_resp \(cfg.latentResp)) overflow a parameter count")
             }
+            for (name, shape, _) in cfg.tensors { _ = try model.tensor(name, shape: shape, file: mname) }
             try MemoryBudget.require(cfg.memoryNeeded(rows: max(batch, model.targets.count + 1), parameterCopies: 2),
                                      for: "--batch \(batch) with the sizes of \(mname)")
             let vae = PerturbedVAE(config: cfg, maxRows: max(batch, model.targets.count + 1))
