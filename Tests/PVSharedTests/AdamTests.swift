@@ -24,6 +24,7 @@ final class AdamTests: XCTestCase {
                 ref[i] -= lr * mh / (vh.squareRoot() + eps)
             }
             adam.step(params: p, grads: g, zeroGrads: true)
+            XCTAssertTrue(g.array.allSatisfy { $0 == 0 }, "the fused pass clears the gradients")
             for i in 0..<n { XCTAssertEqual(Double(p.p[i]), ref[i], accuracy: 1e-5, "entry \(i), step \(t)") }
         }
         // The same run with β1 and β2 swapped ends elsewhere: the test can tell them apart.
