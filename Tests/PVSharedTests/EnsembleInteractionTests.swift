@@ -172,4 +172,31 @@ final class EnsembleInteractionTests: XCTestCase {
             for j in 0..<G { XCTAssertEqual(Double(m1[i * G + j]), max(0, c[j] + a[j]), accuracy: 1e-4) }
         }
     }
+
+    /// The defaults are the benchmarked configuration; --paper the paper's hyperparameters; options given explicitly
+    /// win over --paper; --epochs alone replaces the default step budget.
+    func testDefaultsAndPaper() throws {
+        func parse(_ a: [String]) throws -> (TrainSettings, PVConfig, Options) {
+            let o = try Options(tool: "pv-train", synopsis: "", description: "", options: TrainOptions.all,
+                                arguments: a + ["--quiet"], positionals: 0...2)
+            return (try TrainSettings(o, trainCells: 1000), PVConfig(o, genes: 10, targets: 20), o)
+        }
+        let (d, dc, o) = try parse([])
+        XCTAssertEqual(d.steps, 4000); XCTAssertEqual(d.lr, 1e-3); XCTAssertEqual(dc.uCompose, .additive)
+        XCTAssertEqual(o[TrainOptions.ensemble], 3)
+        let (p, pc, _) = try parse(["--paper"])
+        XCTAssertNil(p.steps); XCTAssertEqual(p.epochs, 100); XCTAssertEqual(p.lr, 1e-4); XCTAssertEqual(p.beta, 1e-2)
+        XCTAssertEqual(p.alpha, 0.05); XCTAssertEqual(pc.uCompose, .mlp)
+        let (q, qc, _) = try parse(["--paper", "--lr", "5e-4", "--u-compose", "additive"])
+        XCTAssertEqual(q.lr, 5e-4); XCTAssertEqual(qc.uCompose, .additive)
+        XCTAssertEqual(try TrainCommand.memberCount(o, settings: d), 3)
+        let (_, _, po) = try parse(["--paper"])
+        XCTAssertEqual(try TrainCommand.memberCount(po, settings: p), 1)
+        let (ck, _, cko) = try parse(["--checkpoint-every", "1"])
+        XCTAssertEqual(try TrainCommand.memberCount(cko, settings: ck), 1, "checkpoints train one model")
+        let (ck3, _, ck3o) = try parse(["--checkpoint-every", "1", "--ensemble", "3"])
+        XCTAssertThrowsError(try TrainCommand.memberCount(ck3o, settings: ck3))
+        let (e, _, _) = try parse(["--epochs", "7"])
+        XCTAssertNil(e.steps); XCTAssertEqual(e.epochs, 7)
+    }
 }

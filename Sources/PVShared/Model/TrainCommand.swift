@@ -82,15 +82,7 @@ public enum TrainCommand {
         // The network, its Adam state and best weights, and the batch's activations must fit in memory (64).
         try cfg.requireMemory(rowsOption: ("--batch", s.batch, TrainOptions.batch.defaultValue), rowsPerUnit: 2, parameterCopies: 5)
 
-        var members = o[TrainOptions.paper] && !o.given(TrainOptions.ensemble) ? 1 : o[TrainOptions.ensemble]
-        if members > 1 && s.steps == nil && s.epochs == 0 && !o.given(TrainOptions.ensemble) { members = 1 }   // --init-only
-        if members > 1 && (s.checkpointEvery > 0 || o.given(TrainOptions.resume)) {
-            guard !o.given(TrainOptions.ensemble) else {
-                throw PVError.usage("--checkpoint-every and --resume train one model: use --ensemble 1 (--ensemble is \(members))")
-            }
-            warn("--checkpoint-every/--resume train one model: --ensemble lowered from \(members) to 1")
-            members = 1
-        }
+        let members = try memberCount(o, settings: s)
         if members == 1 {
             try trainMember(cfg, data: data, values: values, genes: genes, settings: s, o: o, exprPath: exprPath,
                             splitPath: splitPath, out: out)
@@ -111,6 +103,21 @@ public enum TrainCommand {
         let m = ModelFile.ensemble(files)
         try m.write(out)
         info("wrote \(out): an ensemble of \(members) members (seeds \(s.seed)-\(s.seed + UInt64(members - 1)))")
+    }
+
+    /// Members to train: --ensemble, or 1 under --paper, --init-only (--epochs 0) and checkpointing unless --ensemble
+    /// was given (checkpoints and --resume are for one model: with --ensemble N > 1 they are a usage error).
+    public static func memberCount(_ o: Options, settings s: TrainSettings) throws -> Int {
+        var members = o[TrainOptions.paper] && !o.given(TrainOptions.ensemble) ? 1 : o[TrainOptions.ensemble]
+        if members > 1 && s.steps == nil && s.epochs == 0 && !o.given(TrainOptions.ensemble) { members = 1 }   // --init-only
+        if members > 1 && (s.checkpointEvery > 0 || o.given(TrainOptions.resume)) {
+            guard !o.given(TrainOptions.ensemble) else {
+                throw PVError.usage("--checkpoint-every and --resume train one model: use --ensemble 1 (--ensemble is \(members))")
+            }
+            warn("--checkpoint-every/--resume train one model: --ensemble lowered from \(members) to 1")
+            members = 1
+        }
+        return members
     }
 
     static func announce(_ trainer: Trainer, data: TrainingData, cols: Int, K: Int, s: TrainSettings, splitPath: String) {
