@@ -137,7 +137,11 @@ final class EnsembleInteractionTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("--shrink val: kappa"), r.stderr)
         let tsv = try String(contentsOfFile: out + "/means.tsv", encoding: .utf8)
-        XCTAssertTrue(tsv.contains(String(format: "# interaction: shrink val, kappa %.6g, lambda %.6g", w.kappa, w.lambda)), tsv)
+        // The weights in means.tsv's provenance equal the fit recomputed here (to the printed 6 digits, float32 sums).
+        let note = try XCTUnwrap(tsv.split(separator: "\n").first { $0.hasPrefix("# interaction: shrink val, kappa ") }, tsv)
+        let nums = note.replacingOccurrences(of: ",", with: " ").split(separator: " ").compactMap { Double($0) }
+        XCTAssertEqual(nums[0], w.kappa, accuracy: 1e-4 * max(1, abs(w.kappa)), String(note))
+        XCTAssertEqual(nums[1], w.lambda, accuracy: 1e-4 * max(1, abs(w.lambda)), String(note))
         let (shape, means) = try readNPYFloats(out + "/means.npy")
         let conds = tsv.split(separator: "\n").filter { !$0.hasPrefix("#") }.dropFirst().map { String($0.split(separator: "\t")[1]) }
         XCTAssertEqual(shape, [conds.count, G])
