@@ -25,7 +25,8 @@ final class ModelTrainTests: XCTestCase {
         return (ps.reduce(0, +) / n, mse / n, cmse / n)
     }
 
-    static let small = ["--hidden", "32", "--latent-inv", "6", "--latent-resp", "3", "--batch", "32", "--lr", "1e-3", "--threads", "1"]
+    static let small = ["--hidden", "32", "--latent-inv", "6", "--latent-resp", "3", "--batch", "32", "--lr", "1e-3", "--threads", "1",
+                        "--u-compose", "mlp", "--ensemble", "1"]
 
     func testSimulatedScreenBeatsControlOnHeldOutDoubles() throws {
         let dir = TestSupport.tempDir("pv-model")

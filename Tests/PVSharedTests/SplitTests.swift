@@ -117,6 +117,30 @@ final class SplitTests: XCTestCase {
         XCTAssertEqual(cellCount(t2, "ctrl", "train"), 6)
     }
 
+    /// --val-doubles F: round(F x 12) of the simulated combinations go whole to val (group double), the rest stay
+    /// test, every other assignment is the one without the option, and the choice follows the seed.
+    func testValDoubles() throws {
+        let input = try Self.simulated()
+        let (base, _) = try split(input, ["--seed", "1"])
+        let (t, _) = try split(input, ["--seed", "1", "--val-doubles", "0.3"])
+        let doubles = Set((0..<t.count).filter { t.groups[$0] == "double" }.map { t.conditions[$0] })
+        XCTAssertEqual(doubles.count, 12)
+        let byCond = setsByCondition(t)
+        let valDoubles = doubles.filter { byCond[$0] == ["val"] }
+        XCTAssertEqual(valDoubles.count, 4, "round(0.3 x 12)")
+        XCTAssertEqual(doubles.filter { byCond[$0] == ["test"] }.count, 8)
+        for i in 0..<t.count where !valDoubles.contains(t.conditions[i]) {
+            XCTAssertEqual(t.sets[i], base.sets[i], "row \(i) unchanged"); XCTAssertEqual(t.groups[i], base.groups[i])
+        }
+        let (t2, _) = try split(input, ["--seed", "2", "--val-doubles", "0.3"])
+        let v2 = Set((0..<t2.count).filter { t2.groups[$0] == "double" && t2.sets[$0] == "val" }.map { t2.conditions[$0] })
+        XCTAssertEqual(v2.count, 4)
+        let (t3, _) = try split(input, ["--seed", "1", "--val-doubles", "0.3"])
+        XCTAssertEqual(t3.sets, t.sets, "deterministic for a seed")
+        let bad = try TestSupport.run("pv-split", ["--val-doubles", "1.5", "--out", "-", input])
+        XCTAssertEqual(bad.status, 64, bad.stderr)
+    }
+
     func testGearsSimulationOnSimulatedScreen() throws {
         let (t, _) = try split(try Self.simulated(), ["--scheme", "gears-simulation", "--seed", "3"])
         let sets = setsByCondition(t)

@@ -6,7 +6,7 @@ extension PVConfig {
     public init(_ o: Options, genes: Int, targets K: Int) {
         self.init(genes: genes, targets: K)
         latentInv = o[TrainOptions.latentInv]; hidden = o[TrainOptions.hidden]; latentResp = o[TrainOptions.latentResp]
-        uCompose = o[TrainOptions.uCompose]; decoder = o[TrainOptions.decoder]
+        uCompose = o[TrainOptions.paper] && !o.given(TrainOptions.uCompose) ? .mlp : o[TrainOptions.uCompose]; decoder = o[TrainOptions.decoder]
         nodeHidden = o[TrainOptions.nodeHidden]
         let half = max(1, K / 2)
         if latentResp > half {
@@ -82,6 +82,56 @@ public enum TrainCommand {
         // The network, its Adam state and best weights, and the batch's activations must fit in memory (64).
         try cfg.requireMemory(rowsOption: ("--batch", s.batch, TrainOptions.batch.defaultValue), rowsPerUnit: 2, parameterCopies: 5)
 
+        let members = try memberCount(o, settings: s)
+        if members == 1 {
+            try trainMember(cfg, data: data, values: values, genes: genes, settings: s, o: o, exprPath: exprPath,
+                            splitPath: splitPath, out: out)
+            return
+        }
+        // Members one after another, seeds seed..seed+N−1; each is the model one --seed run would write.
+        var files: [ModelFile] = []
+        for k in 0..<members {
+            var sk = s
+            sk.seed = s.seed + UInt64(k)
+            let trainer = Trainer(config: cfg, data: data, expr: values.baseAddress!, genes: genes, settings: sk)
+            trainer.extraMeta = ["threads": Parallel.threads, "inputs": [exprPath, splitPath]]
+            if k == 0 { announce(trainer, data: data, cols: cols, K: K, s: s, splitPath: splitPath) }
+            info("ensemble member \(k + 1) of \(members) (seed \(sk.seed))")
+            if trainer.totalSteps > 0 { try trainer.train(checkpointPath: nil) }
+            files.append(trainer.modelFile())
+        }
+        let m = ModelFile.ensemble(files)
+        try m.write(out)
+        info("wrote \(out): an ensemble of \(members) members (seeds \(s.seed)-\(s.seed + UInt64(members - 1)))")
+    }
+
+    /// Members to train: --ensemble, or 1 under --paper, --init-only (--epochs 0) and checkpointing unless --ensemble
+    /// was given (checkpoints and --resume are for one model: with --ensemble N > 1 they are a usage error).
+    public static func memberCount(_ o: Options, settings s: TrainSettings) throws -> Int {
+        var members = o[TrainOptions.paper] && !o.given(TrainOptions.ensemble) ? 1 : o[TrainOptions.ensemble]
+        if members > 1 && s.steps == nil && s.epochs == 0 && !o.given(TrainOptions.ensemble) { members = 1 }   // --init-only
+        if members > 1 && (s.checkpointEvery > 0 || o.given(TrainOptions.resume)) {
+            guard !o.given(TrainOptions.ensemble) else {
+                throw PVError.usage("--checkpoint-every and --resume train one model: use --ensemble 1 (--ensemble is \(members))")
+            }
+            warn("--checkpoint-every/--resume train one model: --ensemble lowered from \(members) to 1")
+            members = 1
+        }
+        return members
+    }
+
+    static func announce(_ trainer: Trainer, data: TrainingData, cols: Int, K: Int, s: TrainSettings, splitPath: String) {
+        guard trainer.totalSteps > 0 else { return }
+        info("\(data.trainRows.count) perturbed training cells of \(data.conditions.count) conditions, \(K) targets, \(data.controlRows.count) control partners, \(data.valRows.count) validation cells; \(cols) genes; \(trainer.vae.store.count) parameters; \(trainer.totalSteps) steps (\(trainer.batchesPerEpoch) per epoch)")
+        if trainer.totalSteps < 4_000 {
+            warn("only \(trainer.totalSteps) optimiser steps: the model is likely undertrained; consider --steps 4000 or more and --lr 1e-3 on a small screen")
+        }
+        if data.valRows.isEmpty && s.selectOnVal { warn("no validation cells (set 'val') in \(displayName(splitPath)): keeping the last weights") }
+    }
+
+    static func trainMember(_ cfg: PVConfig, data: TrainingData, values: UnsafeBufferPointer<Float>, genes: [String],
+                            settings s: TrainSettings, o: Options, exprPath: String, splitPath: String, out: String) throws {
+        let K = data.targets.count, cols = genes.count
         let trainer = Trainer(config: cfg, data: data, expr: values.baseAddress!, genes: genes, settings: s)
         trainer.extraMeta = ["threads": Parallel.threads, "inputs": [exprPath, splitPath]]
         if let r = o[TrainOptions.resume] {
@@ -105,11 +155,7 @@ public enum TrainCommand {
             info("wrote the untrained model (seed \(s.seed)) to \(out)")
             return
         }
-        info("\(data.trainRows.count) perturbed training cells of \(data.conditions.count) conditions, \(K) targets, \(data.controlRows.count) control partners, \(data.valRows.count) validation cells; \(cols) genes; \(trainer.vae.store.count) parameters; \(trainer.totalSteps) steps (\(trainer.batchesPerEpoch) per epoch)")
-        if trainer.totalSteps < 10_000 {
-            warn("only \(trainer.totalSteps) optimiser steps: the model is likely undertrained; consider --steps 20000 and --lr 1e-3 on a small screen")
-        }
-        if data.valRows.isEmpty && s.selectOnVal { warn("no validation cells (set 'val') in \(displayName(splitPath)): keeping the last weights") }
+        announce(trainer, data: data, cols: cols, K: K, s: s, splitPath: splitPath)
         try trainer.train(checkpointPath: s.checkpointEvery > 0 ? out : nil)
         if !trainer.finished {
             info("stopped after epoch \(trainer.epochsDone) as asked; resume with --resume \(out)")

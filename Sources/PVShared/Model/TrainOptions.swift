@@ -51,8 +51,9 @@ public enum TrainOptions {
                                                help: "size of the response latent z_resp (at most half the targets)")
     public static let hidden = Option<Int>("hidden", "N", default: 256, .atLeast(1), group: model, usedBy: pvae,
                                            help: "hidden width of every network")
-    public static let uCompose = Option<UCompose>("u-compose", "mlp|additive", default: .mlp, group: model, usedBy: pvae,
-                                                  help: "u-networks: shared MLP trunk, or each head bias + linear in u")
+    public static let uCompose = Option<UCompose>("u-compose", "mlp|additive", default: .additive, group: model,
+                                                  usedBy: pvae,
+                                                  help: "u-networks: shared MLP trunk, or each head bias + linear in u (composed doubles stay the right size; bench/fidelity)")
     public static let decoder = Option<DecoderKind>("decoder", "mlp|additive", default: .mlp, group: model, usedBy: pvae,
                                                     help: "decoder: MLP on [z_resp, z_inv], or f(z_inv) + sum of per-node networks")
     public static let nodeHidden = Option<Int>("node-hidden", "N", default: 16, .atLeast(1), group: model, usedBy: pvae,
@@ -61,15 +62,22 @@ public enum TrainOptions {
     public static let epochs = Option<Int>("epochs", "N", default: 100, .atLeast(0), group: training, usedBy: pvae,
                                            help: "training epochs (0: write the untrained model)")
     public static let steps = Option<Int?>("steps", "N", default: nil, .atLeast(0), group: training, usedBy: pvae,
-                                           help: "total optimiser steps instead of --epochs (recommended on small screens)")
+                                           defaultText: "\(defaultSteps) unless --epochs is given",
+                                           help: "total optimiser steps instead of --epochs")
+    /// Optimiser steps when neither --steps nor --epochs is given (the benchmarked budget, bench/fidelity/NOTES.md).
+    public static let defaultSteps = 4000
     public static let batch = Option<Int>("batch", "N", default: 64, .atLeast(1), group: training, usedBy: pvae,
                                           help: "perturbed cells per batch (each with a control partner)")
-    public static let lr = Option<Double>("lr", "X", default: 1e-4, .above(0), group: training, usedBy: pvae,
-                                          help: "Adam learning rate (1e-3 works better on small screens)")
+    public static let lr = Option<Double>("lr", "X", default: 1e-3, .above(0), group: training, usedBy: pvae,
+                                          help: "Adam learning rate")
     public static let beta = Option<Double>("beta", "X", default: 1e-2, .atLeast(0), group: training, usedBy: pvae,
                                             help: "final KL weight (0 for the first 10% of steps, then linear)")
     public static let alpha = Option<Double>("alpha", "X", default: 0.05, .atLeast(0), group: training, usedBy: pvae,
                                              help: "final alignment weight (0 until 5% of steps, linear to 50%); 0 = no alignment")
+    public static let ensemble = Option<Int>("ensemble", "N", default: 3, .atLeast(1), group: training, usedBy: pvae,
+                                             help: "members trained with seeds seed..seed+N-1 into one model file; pv-predict averages them")
+    public static let paper = Option(flag: "paper", group: training, usedBy: pvae,
+                                     help: "the paper's hyperparameters: 100 epochs, lr 1e-4, beta 1e-2, alpha 0.05, mlp u-networks, 1 member (options given explicitly still apply)")
     public static let noValSelect = Option(flag: "no-val-select", group: training, usedBy: pvae,
                                            help: "keep the last weights instead of the best on the validation cells")
     public static let valMetric = Option<ValMetric>("val-metric", "predict|recon", default: .predict, group: training,
@@ -99,7 +107,7 @@ public enum TrainOptions {
     public static let all: [any OptionDeclaration] = [
         out, kind, genes, seed,
         latentInv, latentResp, hidden, uCompose, decoder, nodeHidden,
-        epochs, steps, batch, lr, beta, alpha, noValSelect, valMetric, checkpointEvery, resume,
+        epochs, steps, batch, lr, beta, alpha, ensemble, paper, noValSelect, valMetric, checkpointEvery, resume,
         rank, pca, ridge,
         initOnly, gradCheck, stopAfterEpoch,
     ]

@@ -22,14 +22,16 @@ public struct TrainSettings {
     /// perturbed training cells when it exceeds it.
     public init(_ o: Options, trainCells: Int) throws {
         self.init()
+        // Defaults: the benchmarked budget (--steps 4000, lr 1e-3); --paper: the paper's 100 epochs at lr 1e-4.
+        let paper = o[TrainOptions.paper]
         epochs = o[TrainOptions.epochs]
-        steps = o[TrainOptions.steps]
+        steps = o[TrainOptions.steps] ?? (paper || o.given(TrainOptions.epochs) ? nil : TrainOptions.defaultSteps)
         batch = o[TrainOptions.batch]
         if batch > trainCells {
             warn("--batch lowered from \(batch) to \(trainCells): there are only \(trainCells) perturbed training cells")
             batch = trainCells
         }
-        lr = Float(o[TrainOptions.lr]); beta = Float(o[TrainOptions.beta]); alpha = Float(o[TrainOptions.alpha])
+        lr = Float(paper && !o.given(TrainOptions.lr) ? 1e-4 : o[TrainOptions.lr]); beta = Float(o[TrainOptions.beta]); alpha = Float(o[TrainOptions.alpha])
         seed = UInt64(o[TrainOptions.seed])
         selectOnVal = !o[TrainOptions.noValSelect]
         valMetric = o[TrainOptions.valMetric]

@@ -7,8 +7,11 @@ public struct LoadedModel {
     /// The path as messages show it.
     public let name: String
     public let predictor: any Predictor
-    /// The PerturbedVAE behind `predictor`, for the interpretability outputs; nil for baselines.
+    /// The PerturbedVAE behind `predictor` (an ensemble's first member), for the interpretability outputs; nil for
+    /// baselines.
     public let pvae: PVPredictor?
+    /// Every member of a pvae model file (one unless trained with --ensemble N); empty for baselines.
+    public let members: [PVPredictor]
 
     /// Loads `path` for an expression matrix of `cols` genes (named by genes.tsv beside `exprPath`, when present,
     /// which must be the model's genes in its order). `batch` is the rows per forward pass of a PerturbedVAE.
@@ -38,6 +41,7 @@ public struct LoadedModel {
     private init(model: ModelFile, name mname: String, batch: Int, mode: PredictMode = .prior, meanDraws: Int = 1) throws {
         file = model; name = mname
         if model.kind == "pvae" {
+            // An ensemble's members share one configuration; each has its own weights (`ModelFile.member`).
             let cfg = try PVModelIO.config(of: model, file: mname)
             // The sizes in meta.json must be those of the tensors, checked before the network is allocated: a
             // forged or corrupt meta.json would otherwise allocate a network of any size before any tensor is read.
@@ -47,18 +51,24 @@ public struct LoadedModel {
             for (name, shape, _) in cfg.tensors { _ = try model.tensor(name, shape: shape, file: mname) }
             try MemoryBudget.require(cfg.memoryNeeded(rows: max(batch, model.targets.count + 1), parameterCopies: 2),
                                      for: "--batch \(batch) with the sizes of \(mname)")
-            let vae = PerturbedVAE(config: cfg, maxRows: max(batch, model.targets.count + 1))
-            try PVModelIO.loadWeights(model, into: vae.store, file: mname)
-            let p = PVPredictor(vae: vae, targets: model.targets)
-            p.mode = mode; p.meanDraws = meanDraws
-            predictor = p; pvae = p
+            var ps: [PVPredictor] = []
+            for k in 0..<model.memberCount {
+                let vae = PerturbedVAE(config: cfg, maxRows: max(batch, model.targets.count + 1))
+                try PVModelIO.loadWeights(try model.member(k, file: mname), into: vae.store, file: mname)
+                let p = PVPredictor(vae: vae, targets: model.targets)
+                p.mode = mode; p.meanDraws = meanDraws
+                ps.append(p)
+            }
+            members = ps
+            predictor = ps.count == 1 ? ps[0] : EnsemblePredictor(members: ps)
+            pvae = ps[0]
         } else {
             guard Baselines.kinds.contains(model.kind) else {
                 throw PVError.badInput(file: mname, "model kind '\(model.kind)' is unknown (expected pvae or a baseline: \(Baselines.kinds.joined(separator: ", ")))")
             }
             // Every tensor (control_mean, mean_delta, deltas, the linear model's factors) shifts the cells.
             try model.requireFinite(file: mname)
-            predictor = BaselinePredictor(model: model, file: mname); pvae = nil
+            predictor = BaselinePredictor(model: model, file: mname); pvae = nil; members = []
         }
     }
 }

@@ -6,6 +6,17 @@ public enum PredictMode: String, OptionChoice, Sendable {
     case prior
     /// x0 + f(u; n, z_ι(x0)) − f(0; n, z_ι(x0)) with a common standard-normal draw: removes the shared control offset.
     case delta
+    /// The exact additive prediction from the training singles + the ensemble's interaction term, shrunk
+    /// (`InteractionPredictor`; its members decode in delta mode).
+    case interaction
+}
+
+/// How `--predict interaction` weighs the ensemble's interaction term.
+public enum ShrinkMode: String, OptionChoice, Sendable {
+    /// c + κ(a − c) + λ·Ī, κ and λ fitted on the validation doubles (set val); eb without them.
+    case val
+    /// Empirical Bayes per gene from the members' disagreement.
+    case eb
 }
 
 /// Prediction with a trained PerturbedVAE in batches over preallocated buffers.
@@ -45,6 +56,11 @@ public final class PVPredictor: Predictor {
     /// `meanDraws` times (fresh noise each time) and the outputs averaged, then clamped at 0.
     public func mean(condition: String, controls: [Int], expr: UnsafePointer<Float>, controlMean: [Double],
                      rng: inout RNG) throws -> [Double] {
+        try rawMean(condition: condition, controls: controls, expr: expr, rng: &rng).map { max(0, $0) }
+    }
+
+    /// The expectation of `mean` before the clamp at 0 (ensembles average, and interactions difference, these).
+    public func rawMean(condition: String, controls: [Int], expr: UnsafePointer<Float>, rng: inout RNG) throws -> [Double] {
         let t = try knownTargets(condition)
         let G = genes, chunk = vae.maxRows
         var acc = [Double](repeating: 0, count: G)
@@ -62,7 +78,7 @@ public final class PVPredictor: Predictor {
             }
         }
         let inv = 1 / Double(controls.count * meanDraws)
-        return acc.map { max(0, $0 * inv) }
+        return acc.map { $0 * inv }
     }
 
     func knownTargets(_ condition: String) throws -> [Int] {

@@ -9,6 +9,8 @@ public struct PredictJob {
     /// The folder of pred.npy, pred.tsv, means.npy and means.tsv.
     public var outDir: String
     public var mode = PredictOptions.mode.defaultValue
+    /// How --predict interaction weighs the interaction term.
+    public var shrink = PredictOptions.shrink.defaultValue
     public var seed = UInt64(PredictOptions.seed.defaultValue)
     /// Cells per forward pass.
     public var batch = PredictOptions.batch.defaultValue
@@ -44,12 +46,41 @@ public struct PredictJob {
         try OutputSet.requireDistinct(["pred.npy", "pred.tsv", "means.npy", "means.tsv"].map { ("--out DIR's \($0)", outDir + "/" + $0) }
                                       + [("--latents", latentsPath), ("--graph", graphPath)].filter { $0.1 != "-" })
         mode = o[PredictOptions.mode]
+        shrink = o[PredictOptions.shrink]
         seed = UInt64(o[PredictOptions.seed])
         batch = o[PredictOptions.batch]
         meanDraws = o[PredictOptions.meanDraws]
         edgeThreshold = Float(o[PredictOptions.edgeThreshold])
         conditions = o[PredictOptions.conditions]
         cellsPerCondition = o[PredictOptions.cellsPerCondition]
+    }
+
+    /// The `--predict interaction` predictor of a pvae model: weights fitted on the validation doubles (--shrink val),
+    /// else empirical Bayes; one member: plain additive. What was chosen goes to stderr and into `notes`.
+    func interactionPredictor(_ model: LoadedModel, values: UnsafeBufferPointer<Float>, rows: Int, cols: Int,
+                              split: SplitTable, plan: PredictionPlan, controlMean: [Double],
+                              notes: inout [String]) throws -> InteractionPredictor {
+        let additive = try Baselines.train(kind: .additive, expr: values, rows: rows, cols: cols, split: split, genes: model.file.genes)
+        let ip = InteractionPredictor(members: model.members, additive: additive, controls: plan.controls,
+                                      controlMean: controlMean, expr: values.baseAddress!, seed: seed)
+        if model.members.count == 1 {
+            warn("--predict interaction with a 1-member model: no member disagreement to shrink by, predicting plain additive for combinations (train with --ensemble 3)")
+            ip.weights = .fitted(kappa: 1, lambda: 0)
+            notes.append("interaction: plain additive (1 member)")
+        } else if shrink == .val {
+            if let w = try ip.fitOnValidation(split: split, cols: cols) {
+                ip.weights = .fitted(kappa: w.kappa, lambda: w.lambda)
+                let text = String(format: "kappa %.6g, lambda %.6g", w.kappa, w.lambda)
+                info("--shrink val: \(text), fitted on \(w.doubles.count) validation double(s)")
+                notes.append("interaction: shrink val, \(text), fitted on \(w.doubles.count) validation double(s): \(w.doubles.joined(separator: ","))")
+            } else {
+                warn("--shrink val: no validation doubles (set val) in \(displayName(splitPath)); using empirical-Bayes shrinkage (--shrink eb); make some with pv-split --val-doubles 0.3")
+                notes.append("interaction: shrink eb (no validation doubles)")
+            }
+        } else {
+            notes.append("interaction: shrink eb")
+        }
+        return ip
     }
 
     /// Predicts and writes every output; returns the summary line.
@@ -77,16 +108,24 @@ public struct PredictJob {
             let encoded = (0..<split.count).filter { if case .success = p.targets(of: split.conditions[$0]) { return true } else { return false } }
             try FiniteValues.require(values, cols: cols, rows: encoded, file: displayName(exprPath), what: "the cells --latents encodes", label: barcode)
         }
-        let writer = try PredictionWriter(dir: outDir, cells: plan.cellCounts.reduce(0, +), conditions: plan.conditions.count, genes: cols)
         guard let expr = values.baseAddress else { throw PVError.badInput(file: displayName(exprPath), "no values") }
         let controlMean = Score.mean(values, cols: cols, rows: plan.controls)
+        var predictor = model.predictor
+        var notes: [String] = []
+        if mode == .interaction && !model.members.isEmpty {
+            let ip = try interactionPredictor(model, values: values, rows: rows, cols: cols, split: split, plan: plan,
+                                              controlMean: controlMean, notes: &notes)
+            predictor = ip
+        }
+        let writer = try PredictionWriter(dir: outDir, cells: plan.cellCounts.reduce(0, +), conditions: plan.conditions.count, genes: cols)
+        writer.notes = notes
         let progress = Progress("predicting", total: plan.cellCounts.reduce(0, +), unit: "cells")
         for (i, c) in plan.conditions.enumerated() {
             var (sources, rng) = plan.sources(i, seed: seed)
             var cells = [Float](repeating: 0, count: sources.count * cols)
-            try cells.withUnsafeMutableBufferPointer { try model.predictor.cells(condition: c, sources: sources, expr: expr, rng: &rng, out: $0.baseAddress!) }
+            try cells.withUnsafeMutableBufferPointer { try predictor.cells(condition: c, sources: sources, expr: expr, rng: &rng, out: $0.baseAddress!) }
             var mrng = plan.meanRNG(i, seed: seed)
-            let mean = try model.predictor.mean(condition: c, controls: plan.controls, expr: expr, controlMean: controlMean, rng: &mrng)
+            let mean = try predictor.mean(condition: c, controls: plan.controls, expr: expr, controlMean: controlMean, rng: &mrng)
             try writer.append(condition: c, cells: cells, barcodes: sources.map { split.barcodes[$0] }, mean: mean)
             progress.advance(sources.count)
         }
@@ -97,6 +136,9 @@ public struct PredictJob {
         }
         if let path = graphPath, let p = model.pvae {
             try writer.extra(path, label: "--graph", text: Interpretability.graphTSV(p, targets: model.file.targets, threshold: edgeThreshold))
+        }
+        if let ip = predictor as? InteractionPredictor, !ip.fallbacks.isEmpty {
+            warn("--predict interaction: \(ip.fallbacks.count) condition(s) with a gene that has no training single are the ensemble's own prediction (e.g. \(ip.fallbacks.prefix(3).joined(separator: ", ")))")
         }
         try writer.commit()
         return "wrote \(writer.cellsWritten) predicted cells and the means of \(plan.conditions.count) conditions (\(mode.rawValue)) to \(outDir)"

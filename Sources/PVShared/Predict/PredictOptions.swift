@@ -11,8 +11,10 @@ public enum PredictOptions {
     public static let cellsPerCondition = Option<Int?>("cells-per-condition", "N", default: nil, .atLeast(1),
                                                        defaultText: "as many as the truth has in split.tsv, else 100",
                                                        help: "predicted cells per condition")
-    public static let mode = Option<PredictMode>("predict", "prior|delta", default: .prior,
-                                                 help: "prior: decode from the condition's prior; delta: control cell + f(u) - f(0)")
+    public static let mode = Option<PredictMode>("predict", "interaction|prior|delta", default: .interaction,
+                                                 help: "interaction: exact additive from the training singles + the ensemble's interaction term, shrunk (pvae); prior: decode from the condition's prior; delta: control cell + f(u) - f(0)")
+    public static let shrink = Option<ShrinkMode>("shrink", "val|eb", default: .val,
+                                                  help: "--predict interaction: fit c + k(a - c) + l*I on the validation doubles (set val), or empirical Bayes per gene from member disagreement (also the fallback without validation doubles)")
     public static let seed = Option.seed(help: "random seed (control cells drawn, response noise)")
     public static let meanDraws = Option<Int>("mean-draws", "N", default: 1, .atLeast(1),
                                               help: "noise draws per training control cell for a pvae model's means.npy")
@@ -26,6 +28,6 @@ public enum PredictOptions {
     public static let edgeThreshold = Option<Double>("edge-threshold", "X", default: 0.25,
                                                      help: "|weight| above which a Lambda_resp entry is an edge in --graph")
 
-    public static let all: [any OptionDeclaration] = [out, conditions, cellsPerCondition, mode, seed, meanDraws, batch,
+    public static let all: [any OptionDeclaration] = [out, conditions, cellsPerCondition, mode, shrink, seed, meanDraws, batch,
                                                       listTargets, latents, graph, edgeThreshold]
 }

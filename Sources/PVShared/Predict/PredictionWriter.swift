@@ -21,6 +21,8 @@ public final class PredictionWriter {
     /// Hash of everything written, the run id (`RunStamp`): identical runs write identical files.
     var fingerprint = RunStamp.Fingerprint()
     public private(set) var cellsWritten = 0, conditionsWritten = 0
+    /// Lines about how the predictions were made (fitted weights), written as `# ` lines into both TSVs' provenance.
+    public var notes: [String] = []
 
     /// Creates the four outputs under `dir` (created if needed) for `cells` cells of `conditions` conditions.
     public init(dir: String, cells: Int, conditions: Int, genes: Int) throws {
@@ -61,7 +63,8 @@ public final class PredictionWriter {
         RunStamp.derive(from: fingerprint)
         try npy.overwrite(at: 0, NPYHeader(dtype: .float32, shape: [cells, genes]).encoded(run: RunStamp.id))
         try meansNpy.overwrite(at: 0, NPYHeader(dtype: .float32, shape: [conditions, genes]).encoded(run: RunStamp.id))
-        let prov = provenanceLines().joined(separator: "\n") + "\n"
+        for n in notes { fingerprint.add(n) }
+        let prov = (provenanceLines() + notes.map { "# " + $0 }).joined(separator: "\n") + "\n"
         try tsv.write(prov + "row\tcondition\tcontrol_barcode\n" + tsvBody)
         try meansTsv.write(prov + "row\tcondition\n" + meansBody)
         for e in extras { try e.file.write(RunStamp.stamped(e.text)) }

@@ -24,6 +24,9 @@ public enum SplitOptions {
     public static let valCells = Option<Int?>("val-cells", "N", default: nil, .atLeast(0), group: "Schemes", usedBy: s2d,
                                               defaultWord: "auto",
                                               help: "singles-to-doubles: val cells per training single (auto: 5% of its remaining cells, at least 1 when 10 remain)")
+    public static let valDoubles = Option<Double>("val-doubles", "F", default: 0, .within(0, 1), group: "Schemes",
+                                                  usedBy: s2d,
+                                                  help: "singles-to-doubles: seeded fraction of the combinations to set val (never trained on, never test)")
     public static let trainGeneFrac = Option<Double>("train-gene-frac", "F", default: 0.75, .within(0, 1), group: "Schemes",
                                                      usedBy: gears, help: "gears-simulation: fraction of genes seen in training")
     public static let comboSeen2TrainFrac = Option<Double>("combo-seen2-train-frac", "F", default: 0.75, .within(0, 1),
@@ -43,7 +46,7 @@ public enum SplitOptions {
                                                       help: "fraction of control cells moved to test")
 
     public static let all: [any OptionDeclaration] = [out, scheme, seed, controlHoldout] + LabelSyntax.options
-        + [barcodeColumn, labelColumn, holdoutSingles, holdoutCells, valCells, trainGeneFrac, comboSeen2TrainFrac,
+        + [barcodeColumn, labelColumn, holdoutSingles, holdoutCells, valCells, valDoubles, trainGeneFrac, comboSeen2TrainFrac,
            valGeneFrac, valComboFrac, valFrac, testFrac, custom]
 }
 
@@ -61,6 +64,7 @@ extension SplitConfig {
         holdoutSingles = o[SplitOptions.holdoutSingles]
         holdoutCells = o[SplitOptions.holdoutCells]
         valCells = o[SplitOptions.valCells]
+        valDoubles = o[SplitOptions.valDoubles]
         trainGeneFrac = o[SplitOptions.trainGeneFrac]
         comboSeen2TrainFrac = o[SplitOptions.comboSeen2TrainFrac]
         valGeneFrac = o[SplitOptions.valGeneFrac]

@@ -24,6 +24,9 @@ public struct SplitConfig: Sendable {
     /// singles-to-doubles: validation cells per training single; nil = automatic (5% of the cells left, at least 1
     /// when 10 or more are left).
     public var valCells = SplitOptions.valCells.defaultValue
+    /// singles-to-doubles: fraction of the testable combinations moved to set `val` (rounded; drawn with the seed
+    /// after every other choice), for choosing prediction weights on doubles that are never scored.
+    public var valDoubles = SplitOptions.valDoubles.defaultValue
     /// gears-simulation: fraction of genes kept for training, fraction of seen-2 combinations kept for training,
     /// and the same two fractions for carving the validation set out of the training conditions.
     public var trainGeneFrac = SplitOptions.trainGeneFrac.defaultValue
@@ -107,9 +110,19 @@ public func makeSplit(_ cells: LabeledCells, _ config: SplitConfig) throws -> Sp
             let range = scaled.min()! == scaled.max()! ? "\(scaled.min()!)" : "\(scaled.min()!)–\(scaled.max()!)"
             r.warnings.append("small data: held out \(range) instead of \(config.holdoutCells) cells in \(scaled.count) of \(h) held-out singles (at most \(Int(config.maxHoldoutFraction * 100))% of a condition's cells)")
         }
+        var combos: [String] = []
         for c in conds where Condition.genes(c).count >= 2 {
-            if Condition.genes(c).allSatisfy(seenGenes.contains) { assign(byCond[c]!, "test", sizeGroup(c)) }
+            if Condition.genes(c).allSatisfy(seenGenes.contains) { combos.append(c) }
             else { assign(byCond[c]!, "", "unseen") }
+        }
+        // Validation combinations are drawn last, so that --val-doubles leaves every other assignment unchanged.
+        let nValCombos = Int((Double(combos.count) * config.valDoubles).rounded())
+        var order = combos
+        if nValCombos > 0 { rng.shuffle(&order) }
+        let valCombos = Set(order.prefix(nValCombos))
+        for c in combos { assign(byCond[c]!, valCombos.contains(c) ? "val" : "test", sizeGroup(c)) }
+        if config.valDoubles > 0 && nValCombos == combos.count && !combos.isEmpty {
+            r.warnings.append("--val-doubles \(config.valDoubles) moves all \(combos.count) combinations to val: none is left to test")
         }
         if singles.isEmpty { r.warnings.append("no single-gene conditions: nothing to train on but control, no combination can be tested") }
 
