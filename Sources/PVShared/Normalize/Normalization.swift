@@ -94,18 +94,7 @@ public enum Normalization {
                 lock.lock(); sums[i] = s; sqs[i] = q; lock.unlock()
             }
         }
-        let n = Double(m.rows)
-        var mean = [Double](repeating: 0, count: m.cols)
-        var variance = [Double](repeating: 0, count: m.cols)
-        for g in 0..<m.cols {
-            var s = 0.0, q = 0.0
-            for i in 0..<t { s += sums[i][g]; q += sqs[i][g] }
-            mean[g] = s / n
-            var v = q / n - (s / n) * (s / n)
-            if m.rows != 1 { v *= n / (n - 1) }
-            variance[g] = v
-        }
-        return (mean, variance)
+        return combineMeanVar(sums: sums, sqs: sqs, rows: m.rows, cols: m.cols)
     }
 
     /// Per-gene mean and unbiased variance of `transform(log1p(x / sf))`: the same numbers, bit for bit, as
@@ -150,15 +139,21 @@ public enum Normalization {
                 lock.lock(); sums[i] = s; sqs[i] = q; lock.unlock()
             }
         }
-        let n = Double(m.rows)
-        var mean = [Double](repeating: 0, count: m.cols)
-        var variance = [Double](repeating: 0, count: m.cols)
-        for g in 0..<m.cols {
+        return combineMeanVar(sums: sums, sqs: sqs, rows: m.rows, cols: m.cols)
+    }
+
+    /// Per-gene mean and unbiased variance from per-chunk sums and sums of squares, the chunks added in order (so
+    /// the result does not depend on how many threads filled them).
+    private static func combineMeanVar(sums: [[Double]], sqs: [[Double]], rows: Int, cols: Int) -> (mean: [Double], variance: [Double]) {
+        let n = Double(rows)
+        var mean = [Double](repeating: 0, count: cols)
+        var variance = [Double](repeating: 0, count: cols)
+        for g in 0..<cols {
             var s = 0.0, q = 0.0
-            for i in 0..<t { s += sums[i][g]; q += sqs[i][g] }
+            for i in 0..<sums.count { s += sums[i][g]; q += sqs[i][g] }
             mean[g] = s / n
             var v = q / n - (s / n) * (s / n)
-            if m.rows != 1 { v *= n / (n - 1) }
+            if rows != 1 { v *= n / (n - 1) }
             variance[g] = v
         }
         return (mean, variance)
