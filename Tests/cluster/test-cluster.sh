@@ -92,7 +92,7 @@ t0=$(date +%s)
 mkdir -p "$out/resume/results/demo/checkpoints"
 cp -p "$out/local/results/demo/"{expr.npy,genes.tsv,obs.tsv,split.tsv} "$out/resume/results/demo/"
 cd "$out/resume"
-"$repo/.build/release/pv-train" -q --threads $threads --seed 1 --steps 200 --lr 1e-3 --hidden 64 --checkpoint-every 5 \
+"$repo/.build/release/pv-train" -q --threads $threads --seed 1 --steps 200 --lr 1e-3 --hidden 64 --u-compose mlp --ensemble 1 --checkpoint-every 5 \
   --stop-after-epoch 10 --out results/demo/checkpoints/model-pvae-s1.npz results/demo/expr.npy results/demo/split.tsv \
   2>stopped.log || { cat stopped.log >&2; fail "pv-train --stop-after-epoch failed"; }
 timeout -k 10 120 "$smk" -s "$repo/workflow/Snakefile" --profile "$repo/workflow/profiles/local" \
