@@ -62,39 +62,14 @@ public enum Normalization {
     /// Per-gene mean and unbiased variance of `transform(x)` over all rows (implicit zeros included), accumulated in
     /// float64 with float32 squares as scanpy's `sparse_mean_var_minor_axis`. `transform` must map 0 to 0.
     public static func geneMeanVar(_ m: CSRMatrix, transform: (Float) -> Float) -> (mean: [Double], variance: [Double]) {
-        // A fixed partition of the cells (not one per thread), so the sums do not depend on --threads.
-        let t = max(1, min(16, m.rows / 256))
-        var sums = [[Double]](repeating: [], count: t)
-        var sqs = [[Double]](repeating: [], count: t)
-        let lock = NSLock()
-        let chunk = (m.rows + t - 1) / t
-        Parallel.chunks(t) { parts in
-            var s = [Double](repeating: 0, count: m.cols)
-            var q = [Double](repeating: 0, count: m.cols)
-            for i in parts {
-                let lo = min(m.rows, i * chunk), hi = min(m.rows, lo + chunk)
-                if i != parts.lowerBound {
-                    s.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-                    q.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-                }
-                m.colIdx.withUnsafeBufferPointer { ci in
-                    m.values.withUnsafeBufferPointer { vs in
-                        s.withUnsafeMutableBufferPointer { sp in
-                            q.withUnsafeMutableBufferPointer { qp in
-                                for k in m.rowPtr[lo]..<m.rowPtr[hi] {
-                                    let x = transform(vs[k])
-                                    let g = Int(ci[k])
-                                    sp[g] += Double(x)
-                                    qp[g] += Double(x * x)
-                                }
-                            }
-                        }
-                    }
-                }
-                lock.lock(); sums[i] = s; sqs[i] = q; lock.unlock()
+        chunkedMeanVar(m, perThread: { () }) { _, lo, hi, ci, vs, sp, qp in
+            for k in m.rowPtr[lo]..<m.rowPtr[hi] {
+                let x = transform(vs[k])
+                let g = Int(ci[k])
+                sp[g] += Double(x)
+                qp[g] += Double(x * x)
             }
         }
-        return combineMeanVar(sums: sums, sqs: sqs, rows: m.rows, cols: m.cols)
     }
 
     /// Per-gene mean and unbiased variance of `transform(log1p(x / sf))`: the same numbers, bit for bit, as
@@ -104,6 +79,28 @@ public enum Normalization {
     /// instead of libm: one call per distinct count of a cell instead of two per stored value.
     public static func logNormMeanVar(_ m: CSRMatrix, sizeFactors: [Float], expm1Transform: Bool) -> (mean: [Double], variance: [Double]) {
         precondition(sizeFactors.count == m.rows)
+        return chunkedMeanVar(m, perThread: { CellLogTable(expm1: expm1Transform) }) { table, lo, hi, ci, vs, sp, qp in
+            for r in lo..<hi {
+                table.startCell(sizeFactors[r])
+                for k in m.rowPtr[r]..<m.rowPtr[r + 1] {
+                    let x = table.transformed(vs[k])
+                    let g = Int(ci[k])
+                    sp[g] += Double(x)
+                    qp[g] += Double(x * x)
+                }
+            }
+        }
+    }
+
+    /// The scaffold both statistics share: a fixed partition of the cells into chunks (not one per thread, so the
+    /// sums do not depend on --threads), each chunk's per-gene sums and sums of squares filled by `accumulate(state,
+    /// rows lo..<hi, colIdx, values, sums, squares)` on zeroed buffers, `state` made once per thread by `perThread`,
+    /// and the chunks combined in order.
+    private static func chunkedMeanVar<State>(
+        _ m: CSRMatrix, perThread: () -> State,
+        accumulate: (State, Int, Int, UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Float>,
+                     UnsafeMutableBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void
+    ) -> (mean: [Double], variance: [Double]) {
         let t = max(1, min(16, m.rows / 256))
         var sums = [[Double]](repeating: [], count: t)
         var sqs = [[Double]](repeating: [], count: t)
@@ -112,7 +109,7 @@ public enum Normalization {
         Parallel.chunks(t) { parts in
             var s = [Double](repeating: 0, count: m.cols)
             var q = [Double](repeating: 0, count: m.cols)
-            let table = CellLogTable(expm1: expm1Transform)
+            let state = perThread()
             for i in parts {
                 let lo = min(m.rows, i * chunk), hi = min(m.rows, lo + chunk)
                 if i != parts.lowerBound {
@@ -122,17 +119,7 @@ public enum Normalization {
                 m.colIdx.withUnsafeBufferPointer { ci in
                     m.values.withUnsafeBufferPointer { vs in
                         s.withUnsafeMutableBufferPointer { sp in
-                            q.withUnsafeMutableBufferPointer { qp in
-                                for r in lo..<hi {
-                                    table.startCell(sizeFactors[r])
-                                    for k in m.rowPtr[r]..<m.rowPtr[r + 1] {
-                                        let x = table.transformed(vs[k])
-                                        let g = Int(ci[k])
-                                        sp[g] += Double(x)
-                                        qp[g] += Double(x * x)
-                                    }
-                                }
-                            }
+                            q.withUnsafeMutableBufferPointer { qp in accumulate(state, lo, hi, ci, vs, sp, qp) }
                         }
                     }
                 }
