@@ -48,10 +48,6 @@ runTool("pv-score") {
     let split = try SplitTable(path: splitPath)
     let geneNames = try GeneNames.resolve(explicit: o[ScoreOptions.genes], exprPath: exprPath, cols: cols)
     let predictions = try specs.map { try Prediction(spec: $0, cols: cols) }
-    // pv-score parallelises over conditions itself; BLAS (the block metrics' small products) runs single-threaded,
-    // set once here before any work rather than switched inside the scorer.
-    BLAS.setThreads(1)
-
     let result = try Scorer.run(expr: values, rows: rows, cols: cols, exprName: displayName(exprPath), split: split,
                                 geneNames: geneNames, predictions: predictions, options: opts)
 

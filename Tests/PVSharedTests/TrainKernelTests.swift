@@ -39,11 +39,10 @@ final class TrainKernelTests: XCTestCase {
     }
 
     /// A batch big enough that every parallel path splits (rows, label groups, column blocks of db): the loss and
-    /// every gradient are bit-identical with one and with two threads (OpenBLAS on one thread in both).
+    /// every gradient are bit-identical with one and with two threads.
     func testTrainingStepIsBitIdenticalOnOneAndTwoThreads() {
         func step(threads: Int, decoder: DecoderKind) -> (Double, [Float]) {
             Parallel.threads = threads
-            BLAS.setThreads(1)
             var c = PVConfig(genes: 700, targets: 6)
             c.hidden = 24; c.latentInv = 7; c.latentResp = 5; c.decoder = decoder; c.nodeHidden = 3
             let n1 = 40
@@ -61,7 +60,6 @@ final class TrainKernelTests: XCTestCase {
             m.backward(beta: 0.5, alpha: 0.3)
             return (t.loss, m.store.grads.array)
         }
-        defer { BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount) }
         for dec in [DecoderKind.mlp, .additive] {
             let (l1, g1) = step(threads: 1, decoder: dec), (l2, g2) = step(threads: 2, decoder: dec)
             XCTAssertTrue(l1.isFinite)

@@ -25,7 +25,7 @@ final class TypedOptionsTests: XCTestCase {
 
     var saved: (Int, Bool)!
     override func setUp() { saved = (Parallel.threads, ToolContext.quiet) }
-    override func tearDown() { Parallel.threads = saved.0; ToolContext.quiet = saved.1; BLAS.setThreads(saved.0) }
+    override func tearDown() { Parallel.threads = saved.0; ToolContext.quiet = saved.1 }
 
     private func parse(_ args: [String], _ range: ClosedRange<Int> = 0...Int.max) throws -> Options {
         try Options(tool: "pv-test", synopsis: "pv-test [options] A", description: "Tests typed options.",

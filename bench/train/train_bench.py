@@ -104,7 +104,7 @@ MODEL_OPTS = []  # --decoder/--u-compose as given, passed to pv-train, the refer
 
 def run_pv(bin_dir, data, steps, threads, seed, out):
     cmd = [os.path.join(bin_dir, "pv-train"), "--threads", str(threads), "--steps", str(steps), "--seed", str(seed),
-           "--quiet", "--out", out] + MODEL_OPTS + [ os.path.join(data, "expr.npy"), os.path.join(data, "split.tsv")]
+           "--quiet", "--ensemble", "1", "--out", out] + MODEL_OPTS + [ os.path.join(data, "expr.npy"), os.path.join(data, "split.tsv")]
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)

@@ -87,7 +87,6 @@ public struct Options {
         try errors.throwIfAny()
         ToolContext.quiet = values["quiet"] != nil
         if let t = self[Options.threads] { Parallel.threads = t }
-        BLAS.setThreads(Parallel.threads)
     }
 
     // MARK: typed access

@@ -1,9 +1,22 @@
 import Foundation
+import Synchronization
 
-/// pv's own parallelism (outside BLAS): a thread count and a chunked parallel for.
+/// pv's one thread pool: a thread count and a chunked parallel for. OpenBLAS runs on the calling thread; large
+/// products are split by `BLAS.gemm` through `parts`.
 public enum Parallel {
-    /// Threads for pv's loops and OpenBLAS; set by `--threads`, default all cores.
+    /// Threads for pv's loops and matrix products; set by `--threads`, default all cores.
     nonisolated(unsafe) public static var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    /// Parallel regions running now (any thread). Work started inside one runs serially rather than nesting.
+    static let regions = Atomic<Int>(0)
+    /// Whether a parallel region is running (then `BLAS.gemm` does not split: its caller already uses the threads).
+    public static var inRegion: Bool { regions.load(ordering: .relaxed) > 0 }
+
+    @inline(__always) static func region(_ iterations: Int, _ body: (Int) -> Void) {
+        regions.add(1, ordering: .relaxed)
+        DispatchQueue.concurrentPerform(iterations: iterations, execute: body)
+        regions.subtract(1, ordering: .relaxed)
+    }
 
     /// Calls `body(range)` on disjoint chunks covering 0..<n, in parallel when more than one thread is allowed.
     /// Chunk boundaries depend only on n and the thread count, so results are deterministic for a thread count.
@@ -11,7 +24,7 @@ public enum Parallel {
         let t = max(1, min(threads, (n + minChunk - 1) / max(minChunk, 1)))
         if t <= 1 || n == 0 { body(0..<n); return }
         let size = (n + t - 1) / t
-        DispatchQueue.concurrentPerform(iterations: t) { i in
+        region(t) { i in
             let lo = i * size, hi = min(n, lo + size)
             if lo < hi { body(lo..<hi) }
         }
@@ -21,7 +34,7 @@ public enum Parallel {
     /// split into parts by the caller (e.g. label groups balanced by rows). Serial when one thread is allowed.
     public static func parts(_ count: Int, _ body: (Int) -> Void) {
         if count <= 1 || threads <= 1 { for i in 0..<count { body(i) }; return }
-        DispatchQueue.concurrentPerform(iterations: count) { body($0) }
+        region(count) { body($0) }
     }
 
     /// Σ_{i<n} term(i) with the terms computed in parallel chunks and added in index order, so the result does not
