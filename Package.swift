@@ -13,7 +13,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "PVShared", dependencies: ["COpenBLAS", "CZlib"], swiftSettings: fast),
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
+        .target(name: "PVShared", dependencies: ["COpenBLAS", "CZlib", "CLinux"], swiftSettings: fast),
         .testTarget(name: "PVSharedTests", dependencies: ["PVShared", "CZlib"],
                     resources: [.copy("Fixtures")]),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["PVShared"], swiftSettings: fast) }

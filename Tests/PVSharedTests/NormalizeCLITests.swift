@@ -264,3 +264,46 @@ final class NormalizeCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 }
+
+extension NormalizeCLITests {
+    /// expr.npy is filled in place through a mapping, or (where a file cannot be mapped; forced here with
+    /// PV_TEST_NO_MAP) written by a second thread while the next block is filled: the same bytes either way, run id
+    /// included (it hashes the rows written). Blocks of 32 MiB: 5,000 cells x 2,000 genes make two of them.
+    func testDenseOutputIsTheSameMappedOrWritten() throws {
+        let cells = 5_000, genes = 2_000
+        var body = ""
+        var n = 0
+        for c in 1...cells {
+            for g in stride(from: 1 + c % 7, through: genes, by: 7) { body += "\(g) \(c) \((c * 3 + g) % 11 + 1)\n"; n += 1 }
+        }
+        let barcodes = (1...cells).map { "C\($0)-1\n" }.joined()
+        let features = (1...genes).map { "ENSG\($0)\tG\($0)\tGene Expression\n" }.joined()
+        let d = try tenx(matrix: Self.header + "\(genes) \(cells) \(n)\n" + body, barcodes: barcodes, features: features)
+        var outputs: [Data] = []
+        var first: URL? = nil
+        for env in [[:], ["PV_TEST_NO_MAP": "1"]] {
+            let out = TestSupport.tempDir("out")
+            let r = try TestSupport.run("pv-normalize", ["--quiet", "--out", out.path, d.path], env: env)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(TestSupport.files(in: out), ["expr.npy", "genes.tsv", "obs.tsv"])
+            outputs.append(try Data(contentsOf: out.appendingPathComponent("expr.npy")))
+            first = first ?? out
+        }
+        XCTAssertEqual(outputs[0].count, 128 + cells * genes * 4)
+        XCTAssertTrue(outputs[0] == outputs[1], "mapped and written outputs differ")
+        // Known values, computed here: log1p(count / sf) with sf = total / median total (scanpy normalize_total).
+        let (rows, cols, v) = try NPYArray(path: first!.appendingPathComponent("expr.npy").path).matrix()
+        XCTAssertEqual(rows, cells); XCTAssertEqual(cols, genes)
+        func counts(_ c: Int) -> [(Int, Double)] {
+            stride(from: 1 + c % 7, through: genes, by: 7).map { ($0, Double((c * 3 + $0) % 11 + 1)) }
+        }
+        let totals = (1...cells).map { counts($0).reduce(0) { $0 + $1.1 } }.sorted()
+        let median = (totals[cells / 2 - 1] + totals[cells / 2]) / 2
+        for c in [1, 2_500, cells] {
+            let cs = counts(c), total = cs.reduce(0) { $0 + $1.1 }
+            var want = [Double](repeating: 0, count: genes)
+            for (g, k) in cs { want[g - 1] = Foundation.log1p(k / (total / median)) }
+            for g in 0..<genes { XCTAssertEqual(Double(v[(c - 1) * genes + g]), want[g], accuracy: 1e-5, "cell \(c) gene \(g)") }
+        }
+    }
+}

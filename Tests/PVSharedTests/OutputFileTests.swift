@@ -115,3 +115,47 @@ final class OutputFileTests: XCTestCase {
         assertPVError(exit: 74, "cannot create folder") { try ensureDirectory(f + "/sub") }
     }
 }
+
+extension OutputFileTests {
+    /// appendMapped fills the bytes after what is written, window by window (offsets and sizes as promised, windows
+    /// not page-aligned in the file), and later writes go after them: the file is the exact concatenation.
+    func testAppendMappedFillsWindowsInPlace() throws {
+        let p = dir.appendingPathComponent("m.bin").path
+        let out = try OutputFile(p)
+        let head = [UInt8]((0..<100).map { UInt8($0) })
+        try out.write(head)
+        let count = 3 * 4096 + 77, window = 5000
+        func byte(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: i &* 2654435761 >> 7) }
+        var calls: [(Int, Int)] = []
+        let mapped = try out.appendMapped(count: count, window: window) { offset, bytes in
+            calls.append((offset, bytes.count))
+            for i in 0..<bytes.count { bytes[i] = byte(offset + i) }
+        }
+        XCTAssertTrue(mapped, "a regular temp file is mapped")
+        try out.write("END")
+        try out.commit()
+        XCTAssertEqual(calls.map { $0.0 }, [0, 5000, 10000])
+        XCTAssertEqual(calls.map { $0.1 }, [5000, 5000, count - 10000])
+        let got = [UInt8](try Data(contentsOf: URL(fileURLWithPath: p)))
+        XCTAssertEqual(got, head + (0..<count).map(byte) + Array("END".utf8))
+        XCTAssertEqual(TestSupport.files(in: dir), ["m.bin"], "no temporary left")
+    }
+
+    /// A stream cannot be mapped: appendMapped says so without calling the fill, and the caller writes instead.
+    func testAppendMappedDeclinesStreams() throws {
+        let out = try OutputFile("/dev/null")
+        var called = false
+        XCTAssertFalse(try out.appendMapped(count: 10, window: 4) { _, _ in called = true })
+        XCTAssertFalse(called)
+        try out.commit()
+    }
+
+    /// An abandoned mapped output leaves nothing behind.
+    func testAppendMappedThenAbandonLeavesNothing() throws {
+        let p = dir.appendingPathComponent("a.bin").path
+        let out = try OutputFile(p)
+        XCTAssertTrue(try out.appendMapped(count: 8192, window: 8192) { _, b in b.initializeMemory(as: UInt8.self, repeating: 1) })
+        out.abandon()
+        XCTAssertEqual(TestSupport.files(in: dir), [])
+    }
+}

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -88,7 +89,8 @@ public final class OutputFile {
         }
         // Unique per output within the process too: two outputs of one run never share a temp file.
         let tmp = dir + "/." + url.lastPathComponent + ".\(getpid()).\(TempNames.next()).tmp"
-        guard let f = fopen(tmp, "wb") else {
+        // Read-write: appendMapped maps it (a shared writable mapping needs a readable descriptor).
+        guard let f = fopen(tmp, "w+b") else {
             throw PVError.io(file: path, "cannot create: \(String(cString: strerror(errno)))")
         }
         setvbuf(f, nil, _IOFBF, 1 << 20)
@@ -122,6 +124,53 @@ public final class OutputFile {
         guard fseeko(fp, off_t(offset), SEEK_SET) == 0, fwrite(bytes, 1, bytes.count, fp) == bytes.count, fseeko(fp, 0, SEEK_END) == 0 else {
             throw PVError.io(file: displayOut, "write failed: \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Appends `count` bytes that `fill` writes in place, one window of at most `window` bytes at a time: each
+    /// window is mapped (shared, writable) only during its call, so `fill` can write it from several threads at once
+    /// and the process never holds more than a window of the file in memory. A dense matrix written through
+    /// write(2) was copied into the page cache on one thread, the largest part of pv-normalize after reading
+    /// (bench/normalize); filled in place, both threads share that work, and each window's write-back to disk is
+    /// started as soon as it is filled, so the fsync of `commit()` finds little left.
+    /// The bytes are allocated on disk first (posix_fallocate), so a full disk is an error here rather than a
+    /// SIGBUS on a store. Returns false, calling nothing, when the output cannot be mapped (stdout, a pipe or device,
+    /// a file system without these calls): the caller writes the bytes instead. Later writes go after the region.
+    /// Tests only: `PV_TEST_NO_MAP=1` makes `appendMapped` decline, as on a file system without mmap, so that the
+    /// write path its callers fall back to is tested on ordinary files.
+    static let testNoMapping = ProcessInfo.processInfo.environment["PV_TEST_NO_MAP"] == "1"
+
+    public func appendMapped(count: Int, window: Int,
+                             _ fill: (_ offset: Int, _ bytes: UnsafeMutableRawBufferPointer) throws -> Void) throws -> Bool {
+        guard let fp, tmpPath != nil, count > 0, window > 0, !Self.testNoMapping else { return false }
+        let fd = fileno(fp)
+        guard fflush(fp) == 0 else { throw PVError.io(file: path, "write failed: \(String(cString: strerror(errno)))") }
+        let start = ftello(fp)
+        guard start >= 0 else { return false }
+        switch posix_fallocate(fd, start, off_t(count)) {
+        case 0: break
+        case EOPNOTSUPP, EINVAL, ENODEV, ESPIPE: return false
+        case let e: throw PVError.io(file: path, "cannot allocate \(count) bytes: \(String(cString: strerror(e)))")
+        }
+        let page = off_t(sysconf(Int32(_SC_PAGESIZE)))
+        var offset = 0
+        while offset < count {
+            let n = min(window, count - offset)
+            let at = start + off_t(offset), mapAt = at / page * page, skip = Int(at - mapAt), length = skip + n
+            guard let m = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, mapAt), m != MAP_FAILED else {
+                // Only the first window can fail for lack of support; the file keeps its allocated zeros and the
+                // caller's writes from `start` fill them.
+                if offset == 0 { return false }
+                throw PVError.io(file: path, "cannot map for writing: \(String(cString: strerror(errno)))")
+            }
+            defer { munmap(m, length) }
+            try fill(offset, UnsafeMutableRawBufferPointer(start: m + skip, count: n))
+            _ = pv_start_writeback(fd, Int64(at), Int64(n))
+            offset += n
+        }
+        guard fseeko(fp, 0, SEEK_END) == 0 else {
+            throw PVError.io(file: path, "write failed: \(String(cString: strerror(errno)))")
+        }
+        return true
     }
 
     var displayOut: String { path == "-" ? "<stdout>" : path }

@@ -74,6 +74,10 @@ public enum RunStamp {
             }
         }
         public var hex: String { String(format: "%016llx", h) }
+
+        /// The fingerprint of `p` alone, as a number: pieces hashed on several threads (rows of a matrix) and then
+        /// added in order with `add(_:)` give one fingerprint that does not depend on the thread count.
+        public static func of(_ p: UnsafeRawBufferPointer) -> UInt64 { var f = Fingerprint(); f.add(p); return f.h }
     }
 
     /// The run id recorded near the start of `path` (plain or gzip), or nil when it has none (written by another

@@ -204,13 +204,24 @@ public enum NormalizePipeline {
     static func fmt(_ d: Double) -> String { d.isNaN ? "nan" : "\(d)" }
 
     /// Writes log1p(x / sf) of the kept columns of the counts `x` as a dense cells x genes float32 `.npy`, a block of
-    /// rows at a time: the blocks are filled in parallel while the previous one is written on another thread.
-    /// The header is written by the caller; `fingerprint` is fed every block written.
+    /// rows at a time. Into a file, the blocks are filled by both threads in place (`OutputFile.appendMapped`);
+    /// into a stream, each block is filled while the previous one is written on another thread.
+    /// The header is written by the caller. `fingerprint` is fed the fingerprint of every row, in row order (each
+    /// row is hashed by the thread that fills it, while it is in cache), either way.
     static func writeExpr(_ x: CSRMatrix, sizeFactors: [Float], kept: [Int], to out: OutputFile, fingerprint: inout RunStamp.Fingerprint) throws {
         var col = [Int32](repeating: -1, count: x.cols)
         for (j, g) in kept.enumerated() { col[g] = Int32(j) }
-        let w = kept.count
-        let block = max(1, min(x.rows, (32 << 20) / max(1, w * 4)))
+        let w = kept.count, rowBytes = w * 4
+        let block = max(1, min(x.rows, (32 << 20) / max(1, rowBytes)))
+        let rowHashes = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: block)
+        defer { rowHashes.deallocate() }
+        let mapped = try out.appendMapped(count: x.rows * rowBytes, window: block * rowBytes) { offset, bytes in
+            let nr = bytes.count / rowBytes
+            fillRows(x, sizeFactors: sizeFactors, col: col, width: w, from: offset / rowBytes, count: nr,
+                     into: bytes.baseAddress!.assumingMemoryBound(to: Float.self), hashes: rowHashes.baseAddress!)
+            fingerprint.add(UnsafeRawBufferPointer(start: rowHashes.baseAddress!, count: nr * 8))
+        }
+        if mapped { return }
         let bufs = (0..<2).map { _ in UnsafeMutableBufferPointer<Float>.allocate(capacity: block * w) }
         defer { for b in bufs { b.deallocate() } }
         let writer = BlockWriter(out)
@@ -219,33 +230,42 @@ public enum NormalizePipeline {
         while r0 < x.rows {
             let nr = min(block, x.rows - r0)
             let b = bufs[which]
-            x.colIdx.withUnsafeBufferPointer { ci in
-                x.values.withUnsafeBufferPointer { vs in
-                    col.withUnsafeBufferPointer { cp in
-                        Parallel.chunks(nr, minChunk: 256) { range in
-                            let table = CellLogTable(expm1: false)
-                            for i in range {
-                                let row = b.baseAddress! + i * w
-                                row.update(repeating: 0, count: w)
-                                let r = r0 + i
-                                table.startCell(sizeFactors[r])
-                                for k in x.rowPtr[r]..<x.rowPtr[r + 1] {
-                                    let c = cp[Int(ci[k])]
-                                    if c >= 0 { row[Int(c)] = table.log1p(vs[k]) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            let rows = UnsafeRawBufferPointer(start: b.baseAddress!, count: nr * w * 4)
-            fingerprint.add(rows)
+            fillRows(x, sizeFactors: sizeFactors, col: col, width: w, from: r0, count: nr, into: b.baseAddress!,
+                     hashes: rowHashes.baseAddress!)
+            fingerprint.add(UnsafeRawBufferPointer(start: rowHashes.baseAddress!, count: nr * 8))
             // Returns once the other buffer is written, so it is free to be filled next.
-            try writer.write(rows)
+            try writer.write(UnsafeRawBufferPointer(start: b.baseAddress!, count: nr * rowBytes))
             r0 += nr
             which ^= 1
         }
         try writer.waitIdle()
+    }
+
+    /// Rows r0..<r0+count of the dense output (log1p(x / sf) in the kept columns, zero elsewhere) into `dst`
+    /// (count x width floats), and each row's fingerprint into `hashes`, on both threads. `col` maps a gene to its
+    /// output column, -1 if not kept.
+    static func fillRows(_ x: CSRMatrix, sizeFactors: [Float], col: [Int32], width w: Int, from r0: Int, count: Int,
+                         into dst: UnsafeMutablePointer<Float>, hashes: UnsafeMutablePointer<UInt64>) {
+        x.colIdx.withUnsafeBufferPointer { ci in
+            x.values.withUnsafeBufferPointer { vs in
+                col.withUnsafeBufferPointer { cp in
+                    Parallel.chunks(count, minChunk: 256) { range in
+                        let table = CellLogTable(expm1: false)
+                        for i in range {
+                            let row = dst + i * w
+                            row.update(repeating: 0, count: w)
+                            let r = r0 + i
+                            table.startCell(sizeFactors[r])
+                            for k in x.rowPtr[r]..<x.rowPtr[r + 1] {
+                                let c = cp[Int(ci[k])]
+                                if c >= 0 { row[Int(c)] = table.log1p(vs[k]) }
+                            }
+                            hashes[i] = RunStamp.Fingerprint.of(UnsafeRawBufferPointer(start: row, count: w * 4))
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
