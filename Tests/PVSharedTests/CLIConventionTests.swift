@@ -259,13 +259,20 @@ extension CLIConventionTests {
 extension CLIConventionTests {
     /// Every tool's --help fits 100 columns, lists the common options in their own section, and exits 0 on stdout.
     func testHelpOfEveryToolFitsOneHundredColumns() throws {
-        for tool in ["pv-simulate", "pv-normalize", "pv-split", "pv-train", "pv-predict", "pv-score", "pv-export"] {
+        for tool in ["pv-simulate", "pv-normalize", "pv-split", "pv-train", "pv-predict", "pv-score", "pv-export",
+                     "pv-report"] {
             let r = try TestSupport.run(tool, ["--help"])
             XCTAssertEqual(r.status, 0, "\(tool): \(r.stderr)")
             XCTAssertEqual(r.stderr, "", tool)
             let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
             XCTAssertEqual(lines.filter { $0.count > 100 }, [], "\(tool) --help is wider than 100 columns")
             XCTAssertTrue(lines.contains("Common:"), "\(tool): \(r.stdout)")
+            // The description is reflowed: no short line whose sentence goes on in the next line (a break left
+            // where the source broke it), e.g. "...are skipped with a" / "warning), or --conditions".
+            let description = lines.prefix { $0 != "Options:" }
+            for (a, b) in zip(description, description.dropFirst()) where b.first?.isLowercase == true {
+                XCTAssertGreaterThan(a.count + 1 + b.prefix { $0 != " " }.count, 100, "\(tool): '\(a)' / '\(b)'")
+            }
         }
     }
 

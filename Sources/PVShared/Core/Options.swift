@@ -132,7 +132,7 @@ public struct Options {
                                 width: Int = 100) -> String {
         var lines = wrap("Usage: \(synopsis)", width: width).enumerated().map { $0.offset == 0 ? $0.element : "       " + $0.element }
         lines.append("")
-        lines += description.components(separatedBy: "\n").flatMap { wrap($0, width: width) }
+        lines += joinContinuations(description.components(separatedBy: "\n")).flatMap { wrap($0, width: width) }
         lines += ["", "Options:"]
         var groups: [String?] = []
         for s in specs where !groups.contains(where: { $0 == s.group }) { groups.append(s.group) }
@@ -161,6 +161,20 @@ public struct Options {
         lines.append("")
         lines.append("Exit status: 0 success, 64 usage error, 65 bad input data, 66 missing input, 74 I/O error.")
         return lines.joined(separator: "\n")
+    }
+
+    /// Source lines of a description joined where a sentence goes on (the next line starts with a lowercase letter),
+    /// so that `wrap` reflows them instead of leaving a short line wherever the source broke one.
+    static func joinContinuations(_ source: [String]) -> [String] {
+        var out: [String] = []
+        for line in source {
+            if let last = out.last, !last.isEmpty, line.first?.isLowercase == true {
+                out[out.count - 1] = last + " " + line
+            } else {
+                out.append(line)
+            }
+        }
+        return out
     }
 
     /// `text` broken at spaces into lines of at most `width` columns; continuation lines keep its indentation.
