@@ -93,6 +93,30 @@ final class EnsembleInteractionTests: XCTestCase {
         for g in 0..<24 { XCTAssertEqual(e[g], (a[g] + b[g]) / 2, accuracy: 1e-9) }
     }
 
+    /// With two threads, members train side by side (two at a time, one thread each, then the third alone on both):
+    /// each is still bit for bit the model of a single-seed run on two threads. The screen is big enough (600 genes,
+    /// batch 64 + 64 partners) that the single runs split rows and products across threads; a member in a pair runs
+    /// the same fixed partitions on fewer free threads.
+    func testSideBySideMembersAreTheSingleSeedModels() throws {
+        let dir = TestSupport.tempDir("ens2")
+        try TinyScreen(genes: 600, targets: 4, cells: 80, controls: 200, seed: 4).write(to: dir)
+        let x = dir.appendingPathComponent("expr.npy").path, sp = dir.appendingPathComponent("split.tsv").path
+        func train(_ out: String, _ extra: [String]) throws -> ModelFile {
+            let opts = ["--hidden", "64", "--latent-inv", "4", "--latent-resp", "2", "--steps", "30", "--threads", "2", "--quiet"]
+            let r = try TestSupport.run("pv-train", opts + extra + ["--out", dir.appendingPathComponent(out).path, x, sp])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return try ModelFile(path: dir.appendingPathComponent(out).path)
+        }
+        let ens = try train("ens.npz", ["--ensemble", "3", "--seed", "2"])
+        XCTAssertEqual(ens.memberCount, 3)
+        for k in 0..<3 {
+            let single = try train("s\(k).npz", ["--ensemble", "1", "--seed", "\(2 + k)"])
+            let m = try ens.member(k)
+            XCTAssertEqual(Set(m.tensorNames), Set(single.tensorNames))
+            for n in single.tensorNames { XCTAssertEqual(try m.tensor(n), try single.tensor(n), "member \(k) tensor \(n)") }
+        }
+    }
+
     /// pv-predict --predict interaction on an ensemble: with --shrink val the weights printed into means.tsv are the
     /// least-squares fit on the validation double's true change (recomputed here from expr.npy), and every test
     /// double's mean is max(0, c + κ·a + λ·Ī) with a the exact additive change of the training singles; with --shrink

@@ -45,6 +45,34 @@ final class ResumeTests: XCTestCase {
         XCTAssertGreaterThan(checked, 0, "no seed selected an epoch before the last; make the check another way")
     }
 
+    /// Training does not depend on --threads (every parallel loop and product splits by a fixed partition and adds
+    /// in a fixed order): a run checkpointed on two threads and resumed on one gives the weights of the
+    /// uninterrupted two-thread run, bit for bit, and so does a one-thread run. 600 genes, so that rows and
+    /// products do split on two threads.
+    func testTrainingIsTheSameOnOneAndTwoThreads() throws {
+        let d = TestSupport.tempDir("threads")
+        try TinyScreen(genes: 600, targets: 4, cells: 80, controls: 200, seed: 5).write(to: d)
+        let x = d.appendingPathComponent("expr.npy").path, sp = d.appendingPathComponent("split.tsv").path
+        let args = ["--hidden", "64", "--latent-inv", "4", "--latent-resp", "2", "--epochs", "3", "--ensemble", "1",
+                    "--checkpoint-every", "1", "--seed", "3", "-q", x, sp]
+        func run(_ out: String, _ extra: [String]) throws -> ToolResult {
+            let r = try TestSupport.run("pv-train", args + extra + ["--out", d.appendingPathComponent(out).path])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return r
+        }
+        _ = try run("two.npz", ["--threads", "2"])
+        _ = try run("one.npz", ["--threads", "1"])
+        _ = try run("part.npz", ["--threads", "2", "--stop-after-epoch", "1"])
+        let resumed = try run("part.npz", ["--threads", "1", "--resume", d.appendingPathComponent("part.npz").path])
+        XCTAssertFalse(resumed.stderr.contains("bit-identical"), resumed.stderr)
+        let two = try ModelFile(path: d.appendingPathComponent("two.npz").path)
+        for other in ["one.npz", "part.npz"] {
+            let m = try ModelFile(path: d.appendingPathComponent(other).path)
+            XCTAssertEqual(Set(m.tensorNames), Set(two.tensorNames))
+            for n in two.tensorNames { XCTAssertEqual(try m.tensor(n), try two.tensor(n), "\(other): \(n)") }
+        }
+    }
+
     func testResumeOfAFinishedRunIsAlreadyComplete() throws {
         let args = ModelTrainTests.small + ["--epochs", "3", "--checkpoint-every", "1", "--seed", "2", expr, split]
         let out = dir.appendingPathComponent("m.npz").path

@@ -126,6 +126,10 @@ public final class OutputFile {
         }
     }
 
+    /// Tests only: `PV_TEST_NO_MAP=1` makes `appendMapped` decline, as on a file system without mmap, so that the
+    /// write path its callers fall back to is tested on ordinary files.
+    static let testNoMapping = ProcessInfo.processInfo.environment["PV_TEST_NO_MAP"] == "1"
+
     /// Appends `count` bytes that `fill` writes in place, one window of at most `window` bytes at a time: each
     /// window is mapped (shared, writable) only during its call, so `fill` can write it from several threads at once
     /// and the process never holds more than a window of the file in memory. A dense matrix written through
@@ -135,10 +139,6 @@ public final class OutputFile {
     /// The bytes are allocated on disk first (posix_fallocate), so a full disk is an error here rather than a
     /// SIGBUS on a store. Returns false, calling nothing, when the output cannot be mapped (stdout, a pipe or device,
     /// a file system without these calls): the caller writes the bytes instead. Later writes go after the region.
-    /// Tests only: `PV_TEST_NO_MAP=1` makes `appendMapped` decline, as on a file system without mmap, so that the
-    /// write path its callers fall back to is tested on ordinary files.
-    static let testNoMapping = ProcessInfo.processInfo.environment["PV_TEST_NO_MAP"] == "1"
-
     public func appendMapped(count: Int, window: Int,
                              _ fill: (_ offset: Int, _ bytes: UnsafeMutableRawBufferPointer) throws -> Void) throws -> Bool {
         guard let fp, tmpPath != nil, count > 0, window > 0, !Self.testNoMapping else { return false }

@@ -12,8 +12,8 @@ public enum BLAS {
     /// OpenBLAS on the calling thread, set once before the first product.
     static let callingThreadOnly: Void = openblas_set_num_threads(1)
 
-    /// Products of fewer FLOP than this run whole on the calling thread: a parallel region costs ~10–20 µs, the
-    /// time of ~1–2 MFLOP on one core.
+    /// Products of fewer FLOP than this run whole on the calling thread. A parallel region costs ~10–20 µs (1–2
+    /// MFLOP of one core); thresholds from 0.25 to 8 MFLOP gave the same training rate within noise (bench/train).
     public static let splitFlop = 1 << 23
     /// Block boundaries are multiples of this (OpenBLAS's micro-kernels work on 16-wide panels; no ragged edges).
     static let splitAlign = 32

@@ -79,26 +79,45 @@ public enum TrainCommand {
         let K = data.targets.count
         let cfg = PVConfig(o, genes: cols, targets: K)
         let s = try TrainSettings(o, trainCells: data.trainRows.count)
-        // The network, its Adam state and best weights, and the batch's activations must fit in memory (64).
-        try cfg.requireMemory(rowsOption: ("--batch", s.batch, TrainOptions.batch.defaultValue), rowsPerUnit: 2, parameterCopies: 5)
-
         let members = try memberCount(o, settings: s)
+        // Members train side by side, one thread each, as many at once as --threads allows (bench/train: one member
+        // on one thread runs nearer the sgemm bound than one member on two). The model file is the same as with the
+        // members one after another: every parallel loop and product of a step is split by --threads, not by how
+        // many threads are free, and summed in a fixed order (TrainKernelTests, BLASSplitTests, EnsembleTests).
+        let width = max(1, min(members, Parallel.threads))
+        // The networks, their Adam states and best weights, and the batches' activations must fit in memory (64).
+        try cfg.requireMemory(rowsOption: ("--batch", s.batch, TrainOptions.batch.defaultValue), rowsPerUnit: 2 * width,
+                              parameterCopies: 5 * width)
         if members == 1 {
             try trainMember(cfg, data: data, values: values, genes: genes, settings: s, o: o, exprPath: exprPath,
                             splitPath: splitPath, out: out)
             return
         }
-        // Members one after another, seeds seed..seed+N−1; each is the model one --seed run would write.
+        // Member k has seed seed+k; each is the model one --seed run would write. A wave's trainers live only
+        // while it trains (memory for `width` members, as checked above).
         var files: [ModelFile] = []
-        for k in 0..<members {
-            var sk = s
-            sk.seed = s.seed + UInt64(k)
-            let trainer = Trainer(config: cfg, data: data, expr: values.baseAddress!, genes: genes, settings: sk)
-            trainer.extraMeta = ["threads": Parallel.threads, "inputs": [exprPath, splitPath]]
-            if k == 0 { announce(trainer, data: data, cols: cols, K: K, s: s, splitPath: splitPath) }
-            info("ensemble member \(k + 1) of \(members) (seed \(sk.seed))")
-            if trainer.totalSteps > 0 { try trainer.train(checkpointPath: nil) }
-            files.append(trainer.modelFile())
+        for first in stride(from: 0, to: members, by: width) {
+            let wave = Array(first..<min(members, first + width))
+            let trainers = wave.map { k -> Trainer in
+                var sk = s
+                sk.seed = s.seed + UInt64(k)
+                let t = Trainer(config: cfg, data: data, expr: values.baseAddress!, genes: genes, settings: sk)
+                t.extraMeta = ["threads": Parallel.threads, "inputs": [exprPath, splitPath]]
+                t.label = "member \(k + 1)/\(members): "
+                return t
+            }
+            if first == 0 { announce(trainers[0], data: data, cols: cols, K: K, s: s, splitPath: splitPath) }
+            let plural = wave.count > 1 ? "s" : ""
+            info("ensemble member\(plural) \(wave.map { "\($0 + 1)" }.joined(separator: ", ")) of \(members) (seed\(plural) "
+                 + wave.map { "\(s.seed + UInt64($0))" }.joined(separator: ", ") + ")")
+            var errors = [Error?](repeating: nil, count: wave.count)
+            errors.withUnsafeMutableBufferPointer { errs in
+                Parallel.parts(wave.count) { i in
+                    do { if trainers[i].totalSteps > 0 { try trainers[i].train(checkpointPath: nil) } } catch { errs[i] = error }
+                }
+            }
+            if let e = errors.compactMap({ $0 }).first { throw e }
+            files += trainers.map { $0.modelFile() }
         }
         let m = ModelFile.ensemble(files)
         try m.write(out)

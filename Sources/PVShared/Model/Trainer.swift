@@ -28,6 +28,8 @@ public final class Trainer {
     public var lastCheckpointEpoch: Int?
     /// Extra meta.json entries for every file written (command-line facts).
     public var extraMeta: [String: Any] = [:]
+    /// Starts every progress line and warning (e.g. "member 2/3: " when ensemble members train side by side).
+    public var label = ""
 
     public init(config: PVConfig, data: TrainingData, expr: UnsafePointer<Float>, genes: [String], settings: TrainSettings) {
         self.data = data; self.expr = expr; self.genes = genes; self.settings = settings
@@ -129,7 +131,7 @@ public final class Trainer {
                 cells += n
                 if Date().timeIntervalSince(lastLine) > 10 {
                     lastLine = Date()
-                    info(String(format: "epoch %d step %d/%d loss %.4f | %@", e + 1, step, totalSteps, t.loss,
+                    info(label + String(format: "epoch %d step %d/%d loss %.4f | %@", e + 1, step, totalSteps, t.loss,
                                 rate(start: start, startStep: startStep)))
                 }
             }
@@ -151,7 +153,7 @@ public final class Trainer {
                               sums.klResp0 / c, sums.klInv / c, sums.klInv0 / c, sums.align / c)
             if let val { line += String(format: " val %.4f", val) }
             // Every epoch up to 100 epochs, else about 100 lines in all (and always the last).
-            if epochs <= 100 || e % ((epochs + 99) / 100) == 0 || e == epochs { info(line + " | " + rate(start: start, startStep: startStep)) }
+            if epochs <= 100 || e % ((epochs + 99) / 100) == 0 || e == epochs { info(label + line + " | " + rate(start: start, startStep: startStep)) }
             if let p = checkpointPath, settings.checkpointEvery > 0, e % settings.checkpointEvery == 0 || settings.stopAfterEpoch == e {
                 try checkpointFile().write(p)
                 lastCheckpointEpoch = e
@@ -159,7 +161,7 @@ public final class Trainer {
             if settings.stopAfterEpoch == e { return }
         }
         if let last = history.last, let kl = last["kl_inv"] as? Double, kl < 1 {
-            warn(String(format: "KL_inv = %.3f nats < 1 in the last epoch: the background latent z_inv has collapsed (little information in it)", kl))
+            warn(label + String(format: "KL_inv = %.3f nats < 1 in the last epoch: the background latent z_inv has collapsed (little information in it)", kl))
         }
     }
 

@@ -65,9 +65,6 @@ extension Trainer {
         guard f.genes == genes, f.targets == data.targets else {
             throw PVError.usage("--resume \(file): the checkpoint was trained on other genes or targets than these inputs")
         }
-        if let t = f.meta["threads"] as? Int, t != Parallel.threads {
-            warn("--resume \(file): the checkpoint ran with --threads \(t), this run with \(Parallel.threads); the result will not be bit-identical to an uninterrupted run")
-        }
         func int(_ k: String) -> Int { (st[k] as? Int) ?? (st[k] as? NSNumber)?.intValue ?? 0 }
         if complete {
             // The model of a finished run with these options and inputs: nothing to train.
