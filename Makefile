@@ -30,7 +30,7 @@ PVAE_PREDS = $(OUT)/pred-pvae/pred.npy $(foreach s,$(EXTRA_SEEDS),$(OUT)/pred-pv
 # Rank of the low-rank additive yardstick (baseline "additive-rank": pv-train --model additive --rank R).
 RANK ?= 5
 
-.PHONY: all build deps interop-deps workflow-deps test test-cluster demo run report anndata clean bench fidelity fidelity-quick
+.PHONY: all build deps interop-deps workflow-deps test test-cluster demo run report anndata clean bench bench-e2e fidelity fidelity-quick
 # Keep every intermediate (models, predictions): users inspect them and reruns reuse them.
 .SECONDARY:
 # `make DATA=path/to/10x OUT=results/x` runs the whole pipeline on that folder; plain `make` only builds.
@@ -84,7 +84,12 @@ test-cluster: build workflow-deps
 # Benchmarks print ratios measured in one run (pv vs scanpy, pv vs OpenBLAS peak and PyTorch); see bench/*/README.md.
 bench: build
 	bash bench/normalize/run.sh
-	bash bench/train/run.sh --bin $(BIN)
+	bash bench/train/run.sh --bin $(BIN) --threads 1,2
+	BIN=$(BIN) bash bench/e2e/scaling.sh
+
+# The Norman-scale end-to-end run of bench/e2e (100,000 cells x 5,000 genes, 100 epochs): about 25 minutes on 2 cores.
+bench-e2e: build
+	BIN=$(BIN) bash bench/e2e/run.sh
 
 # Fidelity benchmark (issue 14): PerturbedVAE variants vs the exact additive baseline on held-out doubles of several
 # simulated screens x training seeds, pooled with bootstrap intervals, plus the Norman subset; see bench/fidelity/.

@@ -52,5 +52,5 @@ TEST_CELLS=$(awk -F'\t' '!/^#/ && $4 == "test"' "$O/split.tsv" | wc -l)
 stage score "$TEST_CELLS" "truth cells" "$BIN/pv-score" --threads "$THREADS" --out "$O/scores.tsv" \
   --pred pvae="$O/pred-pvae/pred.npy" --pred additive="$O/pred-additive/pred.npy" "$O/expr.npy" "$O/split.tsv"
 echo "train-pvae: $TRAIN_CELLS perturbed training cells x $EPOCHS epochs x $ENSEMBLE member(s); predict-pvae: $PRED_CELLS cells"
-echo "stages: $TSV; scores: $O/scores.tsv"
-grep -vE '^#' "$O/scores.tsv" | head -3
+echo "stages: $TSV; scores: $O/scores.tsv; pv-score's summary:"
+cat "$WORK/score.out"

@@ -58,6 +58,7 @@ PV_WALL=$(echo "$PV_WALLS" | median); PV_RSS=$(echo "$PV_RSSS" | median); PV_CPU
 echo "median of $REPEAT: pv-normalize wall / inflate floor wall $(echo "$RATIOS" | median) (target <= 1.3); pv wall $PV_WALL s, floor wall $(echo "$FL_WALLS" | median) s; pv peak RSS $(awk -v r="$(echo "$PV_RSSS" | tr ' ' '\n' | sort -g | tail -1)" 'BEGIN { printf "%.2f", r / 1048576 }') GiB at most (target <= 2.33 GiB = 2.5 GB)"
 report pv "$PV_WALL" "$PV_RSS" "$PV_CPU"
 if [ "${SKIP_SCANPY:-0}" = 1 ]; then exit 0; fi
+if ! python3 -c "import scanpy" 2>/dev/null; then echo "scanpy not installed (pip install scanpy): comparison skipped"; exit 0; fi
 read -r _ SC_WALL SC_RSS SC_CPU < <(NUMBA_NUM_THREADS=$THREADS measure scanpy python3 bench/normalize/scanpy_ref.py "$DATA" "$N_TOP" "$WORK/scanpy_hvg.txt" "$WORK/scanpy_inproc.txt" | tail -1)
 report scanpy "$SC_WALL" "$SC_RSS" "$SC_CPU"
 awk -v a="$PV_WALL" -v b="$SC_WALL" -v c="$PV_RSS" -v d="$SC_RSS" -v e="$PV_CPU" -v f="$SC_CPU" 'BEGIN { printf "ratio pv/scanpy: wall %.3f, cpu %.3f, peak memory %.3f (wall speed-up %.1fx)\n", a / b, e / f, c / d, b / a }'
