@@ -7,7 +7,8 @@ public enum Parallel {
     /// Threads for pv's loops and matrix products; set by `--threads`, default all cores.
     nonisolated(unsafe) public static var threads = ProcessInfo.processInfo.activeProcessorCount
 
-    /// Parallel regions running now (any thread). Work started inside one runs serially rather than nesting.
+    /// Parallel regions running now (any thread). While one runs, `BLAS.gemm` runs products whole on their thread
+    /// (the region already uses the threads); nested loops still split by the same fixed partition.
     static let regions = Atomic<Int>(0)
     /// Whether a parallel region is running (then `BLAS.gemm` does not split: its caller already uses the threads).
     public static var inRegion: Bool { regions.load(ordering: .relaxed) > 0 }

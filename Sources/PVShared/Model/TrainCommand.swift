@@ -83,7 +83,7 @@ public enum TrainCommand {
         // Members train side by side, one thread each, as many at once as --threads allows (bench/train: one member
         // on one thread runs nearer the sgemm bound than one member on two). The model file is the same as with the
         // members one after another: every parallel loop and product of a step is split by --threads, not by how
-        // many threads are free, and summed in a fixed order (TrainKernelTests, BLASSplitTests, EnsembleTests).
+        // many threads are free, and summed in a fixed order (TrainKernelTests, BLASSplitTests, EnsembleInteractionTests).
         let width = max(1, min(members, Parallel.threads))
         // The networks, their Adam states and best weights, and the batches' activations must fit in memory (64).
         try cfg.requireMemory(rowsOption: ("--batch", s.batch, TrainOptions.batch.defaultValue), rowsPerUnit: 2 * width,
