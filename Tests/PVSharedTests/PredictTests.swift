@@ -44,3 +44,23 @@ final class PredictTests: XCTestCase {
         XCTAssertEqual(PredictionPlan.stream(of: "a"), 0xaf63_dc4c_8601_ec8c)
     }
 }
+
+extension PredictTests {
+    /// The summary line names what made the predictions: the baseline's kind (its cells do not depend on
+    /// --predict), or the --predict mode for PerturbedVAE.
+    func testSummaryNamesTheBaselineOrTheMode() throws {
+        let dir = TestSupport.tempDir("predsum")
+        try TinyScreen(genes: 30, targets: 4, cells: 30, controls: 60, seed: 2).write(to: dir)
+        let x = dir.appendingPathComponent("expr.npy").path, sp = dir.appendingPathComponent("split.tsv").path
+        let add = dir.appendingPathComponent("add.npz").path, pvae = dir.appendingPathComponent("pvae.npz").path
+        XCTAssertEqual(try TestSupport.run("pv-train", ["--model", "additive", "-q", "--out", add, x, sp]).status, 0)
+        XCTAssertEqual(try TestSupport.run("pv-train", ["--ensemble", "1", "--steps", "5", "--hidden", "8", "-q",
+                                                        "--out", pvae, x, sp]).status, 0)
+        let a = try TestSupport.run("pv-predict", ["--out", dir.appendingPathComponent("a").path, add, x, sp])
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertTrue(a.stderr.contains("conditions (baseline additive) to "), a.stderr)
+        let p = try TestSupport.run("pv-predict", ["--predict", "delta", "--out", dir.appendingPathComponent("p").path, pvae, x, sp])
+        XCTAssertEqual(p.status, 0, p.stderr)
+        XCTAssertTrue(p.stderr.contains("conditions (delta) to "), p.stderr)
+    }
+}

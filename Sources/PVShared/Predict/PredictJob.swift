@@ -141,6 +141,8 @@ public struct PredictJob {
             warn("--predict interaction: \(ip.fallbacks.count) condition(s) with a gene that has no training single are the ensemble's own prediction (e.g. \(ip.fallbacks.prefix(3).joined(separator: ", ")))")
         }
         try writer.commit()
-        return "wrote \(writer.cellsWritten) predicted cells and the means of \(plan.conditions.count) conditions (\(mode.rawValue)) to \(outDir)"
+        // --predict applies to PerturbedVAE models; a baseline's cells are its control cells shifted by its change.
+        let how = model.members.isEmpty ? "baseline \(model.file.kind)" : mode.rawValue
+        return "wrote \(writer.cellsWritten) predicted cells and the means of \(plan.conditions.count) conditions (\(how)) to \(outDir)"
     }
 }
