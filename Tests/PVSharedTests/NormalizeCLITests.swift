@@ -307,3 +307,26 @@ extension NormalizeCLITests {
         }
     }
 }
+
+extension NormalizeCLITests {
+    /// expr.npy as a named pipe: refused before the matrix is read (its header is rewritten once the data are
+    /// hashed, which a pipe cannot take), with the path named, exit 74, and the pipe left a pipe with nothing in it.
+    func testExprToAPipeIsRefusedUpFront() throws {
+        let d = try tenx()
+        let out = TestSupport.tempDir("out")
+        let fifo = out.appendingPathComponent("expr.npy").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let fd = open(fifo, O_RDONLY | O_NONBLOCK)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        let r = try TestSupport.run("pv-normalize", ["--quiet", "--out", out.path, d.path])
+        XCTAssertEqual(r.status, 74, r.stderr)
+        XCTAssertEqual(r.stderr, "pv-normalize: \(fifo): is not a regular file: expr.npy cannot go to a pipe or device (its header, written last, holds a hash of the data)\n")
+        XCTAssertEqual(TestSupport.files(in: out), ["expr.npy"], "no other output, no temporary")
+        var st = stat()
+        XCTAssertEqual(lstat(fifo, &st), 0)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFIFO)
+        var byte: UInt8 = 0
+        XCTAssertLessThanOrEqual(read(fd, &byte, 1), 0, "nothing was written into the pipe")
+    }
+}
