@@ -173,6 +173,17 @@ public final class OutputFile {
         return true
     }
 
+    /// Refuses, before any work, an output whose header is rewritten once its data are known (`overwrite(at:)`, e.g.
+    /// a run id hashing the data) when `path` names a pipe, device or other non-regular file: there it could only
+    /// fail at the end ("cannot rewrite a stream").
+    public static func requireRewritable(_ path: String) throws {
+        var st = stat()
+        if stat(path, &st) == 0, st.st_mode & S_IFMT != S_IFREG {
+            let name = URL(fileURLWithPath: path).lastPathComponent
+            throw PVError.io(file: path, "is not a regular file: \(name) cannot go to a pipe or device (its header, written last, holds a hash of the data)")
+        }
+    }
+
     var displayOut: String { path == "-" ? "<stdout>" : path }
 
     /// Flushes, closes and renames into place; then removes temp files that killed runs left for this output.

@@ -28,23 +28,25 @@ public enum BLAS {
                             b: UnsafePointer<Float>, ldb: Int,
                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         let t = Parallel.threads
-        guard t > 1, 2 * m * n * k >= splitFlop, !Parallel.inRegion else {
-            gemm1(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return
-        }
-        let alongN = m <= n
-        let len = alongN ? n : m
-        let size = (len + t - 1) / t, block = (size + splitAlign - 1) / splitAlign * splitAlign
-        let parts = (len + block - 1) / block
-        if parts <= 1 { gemm1(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return }
-        Parallel.parts(parts) { i in
-            let lo = i * block, cnt = min(len, lo + block) - lo
-            if alongN {  // columns lo..<lo+cnt of op(B) and C
-                gemm1(transA, transB, m, cnt, k, alpha, a, lda, b + (transB ? lo * ldb : lo), ldb, beta, c + lo, ldc)
-            } else {     // rows lo..<lo+cnt of op(A) and C
-                gemm1(transA, transB, cnt, n, k, alpha, a + (transA ? lo : lo * lda), lda, b, ldb, beta,
-                      c + lo * ldc, ldc)
+        if t > 1, 2 * m * n * k >= splitFlop, !Parallel.inRegion {
+            let alongN = m <= n
+            let len = alongN ? n : m
+            let size = (len + t - 1) / t, block = (size + splitAlign - 1) / splitAlign * splitAlign
+            let parts = (len + block - 1) / block
+            if parts > 1 {
+                Parallel.parts(parts) { i in
+                    let lo = i * block, cnt = min(len, lo + block) - lo
+                    if alongN {  // columns lo..<lo+cnt of op(B) and C
+                        gemm1(transA, transB, m, cnt, k, alpha, a, lda, b + (transB ? lo * ldb : lo), ldb, beta, c + lo, ldc)
+                    } else {     // rows lo..<lo+cnt of op(A) and C
+                        gemm1(transA, transB, cnt, n, k, alpha, a + (transA ? lo : lo * lda), lda, b, ldb, beta,
+                              c + lo * ldc, ldc)
+                    }
+                }
+                return
             }
         }
+        gemm1(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
 
     @inline(__always)

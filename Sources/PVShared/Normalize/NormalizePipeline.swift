@@ -37,13 +37,9 @@ public enum NormalizePipeline {
         var sum = Summary()
         // The bin edges and per-bin statistics of the dispersion (HVG): --n-bins 1000000000000 aborted there.
         try MemoryBudget.require(32 * (CheckedSize(cfg.nBins) + 1), for: "--n-bins \(cfg.nBins)")
-        // expr.npy's header carries the run id, a hash of the data, so it is rewritten after them: a pipe or device
-        // there cannot take it. Said before the long read rather than after it.
+        // expr.npy's header carries the run id, a hash of the data: said before the long read, not after it.
         let exprPath = (cfg.outDir as NSString).appendingPathComponent("expr.npy")
-        var st = stat()
-        if stat(exprPath, &st) == 0, st.st_mode & S_IFMT != S_IFREG {
-            throw PVError.io(file: exprPath, "is not a regular file: expr.npy cannot go to a pipe or device (its header, written last, holds a hash of the data)")
-        }
+        try OutputFile.requireRewritable(exprPath)
         let allFeatures = try readFeatures(cfg.paths.features)
         let barcodes = try readBarcodes(cfg.paths.barcodes)
         let fName = displayName(cfg.paths.features), bName = displayName(cfg.paths.barcodes)
@@ -186,7 +182,7 @@ public enum NormalizePipeline {
         fingerprint.add(gs); fingerprint.add(os)
         RunStamp.derive(from: fingerprint)  // a placeholder of the same length until expr.npy is hashed
         let outputs = OutputSet()
-        let exprOut = try outputs.file((cfg.outDir as NSString).appendingPathComponent("expr.npy"))
+        let exprOut = try outputs.file(exprPath)
         let genesOut = try outputs.file((cfg.outDir as NSString).appendingPathComponent("genes.tsv"))
         let obsOut = try outputs.file((cfg.outDir as NSString).appendingPathComponent("obs.tsv"))
         let exprHeader = NPYHeader(dtype: .float32, shape: [x.rows, kept.count]).encoded(run: RunStamp.id)

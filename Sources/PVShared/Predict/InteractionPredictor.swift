@@ -108,11 +108,7 @@ public final class InteractionPredictor: Predictor {
 
     public func cells(condition: String, sources: [Int], expr: UnsafePointer<Float>, rng: inout RNG,
                       out: UnsafeMutablePointer<Float>) throws {
-        let d = try change(condition), G = genes
-        for (k, s) in sources.enumerated() {
-            let x = expr + s * G, o = out + k * G
-            for j in 0..<G { o[j] = Float(max(0, Double(x[j]) + d[j])) }
-        }
+        shiftedControlCells(change: try change(condition), sources: sources, expr: expr, genes: genes, out: out)
     }
 
     public func mean(condition: String, controls: [Int], expr: UnsafePointer<Float>, controlMean: [Double],

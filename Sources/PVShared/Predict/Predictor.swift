@@ -14,6 +14,19 @@ public protocol Predictor: AnyObject {
               rng: inout RNG) throws -> [Double]
 }
 
+/// The cells of a mean-shift prediction: max(0, x0 + d) for each control cell x0 = row `sources[k]` of `expr`, into
+/// row k of `out` (the clamp rule of PredictionWriter). The sum is taken in the change's own precision (T), so a
+/// Float change and a Double change each give the bits they always gave.
+func shiftedControlCells<T: BinaryFloatingPoint>(change d: [T], sources: [Int], expr: UnsafePointer<Float>,
+                                                 genes G: Int, out: UnsafeMutablePointer<Float>) {
+    d.withUnsafeBufferPointer { dp in
+        for (k, s) in sources.enumerated() {
+            let x = expr + s * G, o = out + k * G
+            for j in 0..<G { o[j] = Float(max(0, T(x[j]) + dp[j])) }
+        }
+    }
+}
+
 /// A mean-shift baseline (pv-train --model control|mean|additive|linear): the predicted change d of a condition
 /// added to control cells. Its mean is exactly max(0, mean of the training controls + d); its cells are
 /// max(0, x0 + d) for each drawn control cell x0 (see PredictionWriter.clampCells), a vehicle for the
@@ -36,11 +49,7 @@ public final class BaselinePredictor: Predictor {
 
     public func cells(condition: String, sources: [Int], expr: UnsafePointer<Float>, rng: inout RNG,
                       out: UnsafeMutablePointer<Float>) throws {
-        let d = try delta(condition), G = genes
-        for (k, s) in sources.enumerated() {
-            let x = expr + s * G, o = out + k * G
-            for j in 0..<G { o[j] = max(0, x[j] + d[j]) }
-        }
+        shiftedControlCells(change: try delta(condition), sources: sources, expr: expr, genes: genes, out: out)
     }
 
     public func mean(condition: String, controls: [Int], expr: UnsafePointer<Float>, controlMean: [Double],
