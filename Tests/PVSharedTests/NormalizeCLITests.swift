@@ -266,10 +266,11 @@ final class NormalizeCLITests: XCTestCase {
 }
 
 extension NormalizeCLITests {
-    /// expr.npy is filled in place through a mapping, or (where a file cannot be mapped; forced here with
-    /// PV_TEST_NO_MAP) written by a second thread while the next block is filled: the same bytes either way, run id
-    /// included (it hashes the rows written). Blocks of 32 MiB: 5,000 cells x 2,000 genes make two of them.
-    func testDenseOutputIsTheSameMappedOrWritten() throws {
+    /// expr.npy is written at its place by both threads, each from pieces of ~1 MB (one thread: the same pieces in
+    /// order), or (into a stream; forced here on a file with PV_TEST_NO_REGION) block by block in order, written
+    /// by a second thread while the next block is filled: the same bytes every way, run id included (it hashes the
+    /// rows written). 5,000 cells x 2,000 genes: 40 pieces, two blocks of 32 MiB.
+    func testDenseOutputIsTheSameByPlaceOrInOrder() throws {
         let cells = 5_000, genes = 2_000
         var body = ""
         var n = 0
@@ -281,16 +282,17 @@ extension NormalizeCLITests {
         let d = try tenx(matrix: Self.header + "\(genes) \(cells) \(n)\n" + body, barcodes: barcodes, features: features)
         var outputs: [Data] = []
         var first: URL? = nil
-        for env in [[:], ["PV_TEST_NO_MAP": "1"]] {
+        for (args, env) in [([], [:]), (["--threads", "1"], [:]), ([], ["PV_TEST_NO_REGION": "1"])] {
             let out = TestSupport.tempDir("out")
-            let r = try TestSupport.run("pv-normalize", ["--quiet", "--out", out.path, d.path], env: env)
+            let r = try TestSupport.run("pv-normalize", ["--quiet", "--out", out.path] + args + [d.path], env: env)
             XCTAssertEqual(r.status, 0, r.stderr)
             XCTAssertEqual(TestSupport.files(in: out), ["expr.npy", "genes.tsv", "obs.tsv"])
             outputs.append(try Data(contentsOf: out.appendingPathComponent("expr.npy")))
             first = first ?? out
         }
         XCTAssertEqual(outputs[0].count, 128 + cells * genes * 4)
-        XCTAssertTrue(outputs[0] == outputs[1], "mapped and written outputs differ")
+        XCTAssertTrue(outputs[0] == outputs[1], "outputs on 2 and 1 threads differ")
+        XCTAssertTrue(outputs[0] == outputs[2], "outputs written by place and in order differ")
         // Known values, computed here: log1p(count / sf) with sf = total / median total (scanpy normalize_total).
         let (rows, cols, v) = try NPYArray(path: first!.appendingPathComponent("expr.npy").path).matrix()
         XCTAssertEqual(rows, cells); XCTAssertEqual(cols, genes)

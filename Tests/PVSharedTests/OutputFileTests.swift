@@ -117,44 +117,47 @@ final class OutputFileTests: XCTestCase {
 }
 
 extension OutputFileTests {
-    /// appendMapped fills the bytes after what is written, window by window (offsets and sizes as promised, windows
-    /// not page-aligned in the file), and later writes go after them: the file is the exact concatenation.
-    func testAppendMappedFillsWindowsInPlace() throws {
+    /// appendRegion's bytes follow what is written; pieces written at their offsets from several threads, in any
+    /// order, make the region, and later writes go after it: the file is the exact concatenation.
+    func testAppendRegionTakesPiecesFromThreadsAtTheirPlace() throws {
         let p = dir.appendingPathComponent("m.bin").path
         let out = try OutputFile(p)
         let head = [UInt8]((0..<100).map { UInt8($0) })
         try out.write(head)
-        let count = 3 * 4096 + 77, window = 5000
+        let count = 3 * 4096 + 77, piece = 1000
         func byte(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: i &* 2654435761 >> 7) }
-        var calls: [(Int, Int)] = []
-        let mapped = try out.appendMapped(count: count, window: window) { offset, bytes in
-            calls.append((offset, bytes.count))
-            for i in 0..<bytes.count { bytes[i] = byte(offset + i) }
+        let region = try XCTUnwrap(try out.appendRegion(count: count), "a regular temp file takes a region")
+        XCTAssertEqual(region.count, count)
+        let pieces = (count + piece - 1) / piece
+        let failure = Parallel.FirstError()
+        DispatchQueue.concurrentPerform(iterations: pieces) { k in
+            let i = pieces - 1 - k  // last piece first
+            let lo = i * piece, n = min(piece, count - lo)
+            let bytes = (lo..<lo + n).map(byte)
+            failure.record { try bytes.withUnsafeBytes { try region.write($0, at: lo) } }
         }
-        XCTAssertTrue(mapped, "a regular temp file is mapped")
+        try failure.rethrow()
+        try out.endRegion()
         try out.write("END")
         try out.commit()
-        XCTAssertEqual(calls.map { $0.0 }, [0, 5000, 10000])
-        XCTAssertEqual(calls.map { $0.1 }, [5000, 5000, count - 10000])
         let got = [UInt8](try Data(contentsOf: URL(fileURLWithPath: p)))
         XCTAssertEqual(got, head + (0..<count).map(byte) + Array("END".utf8))
         XCTAssertEqual(TestSupport.files(in: dir), ["m.bin"], "no temporary left")
     }
 
-    /// A stream cannot be mapped: appendMapped says so without calling the fill, and the caller writes instead.
-    func testAppendMappedDeclinesStreams() throws {
+    /// A stream has no places: appendRegion says so (nil), and the caller writes in order instead.
+    func testAppendRegionDeclinesStreams() throws {
         let out = try OutputFile("/dev/null")
-        var called = false
-        XCTAssertFalse(try out.appendMapped(count: 10, window: 4) { _, _ in called = true })
-        XCTAssertFalse(called)
+        XCTAssertNil(try out.appendRegion(count: 10))
         try out.commit()
     }
 
-    /// An abandoned mapped output leaves nothing behind.
-    func testAppendMappedThenAbandonLeavesNothing() throws {
+    /// An abandoned output with a region leaves nothing behind.
+    func testAppendRegionThenAbandonLeavesNothing() throws {
         let p = dir.appendingPathComponent("a.bin").path
         let out = try OutputFile(p)
-        XCTAssertTrue(try out.appendMapped(count: 8192, window: 8192) { _, b in b.initializeMemory(as: UInt8.self, repeating: 1) })
+        let region = try XCTUnwrap(try out.appendRegion(count: 8192))
+        try [UInt8](repeating: 1, count: 8192).withUnsafeBytes { try region.write($0, at: 0) }
         out.abandon()
         XCTAssertEqual(TestSupport.files(in: dir), [])
     }

@@ -89,8 +89,7 @@ public final class OutputFile {
         }
         // Unique per output within the process too: two outputs of one run never share a temp file.
         let tmp = dir + "/." + url.lastPathComponent + ".\(getpid()).\(TempNames.next()).tmp"
-        // Read-write: appendMapped maps it (a shared writable mapping needs a readable descriptor).
-        guard let f = fopen(tmp, "w+b") else {
+        guard let f = fopen(tmp, "wb") else {
             throw PVError.io(file: path, "cannot create: \(String(cString: strerror(errno)))")
         }
         setvbuf(f, nil, _IOFBF, 1 << 20)
@@ -126,51 +125,63 @@ public final class OutputFile {
         }
     }
 
-    /// Tests only: `PV_TEST_NO_MAP=1` makes `appendMapped` decline, as on a file system without mmap, so that the
-    /// write path its callers fall back to is tested on ordinary files.
-    static let testNoMapping = ProcessInfo.processInfo.environment["PV_TEST_NO_MAP"] == "1"
+    /// Tests only: `PV_TEST_NO_REGION=1` makes `appendRegion` decline, as for a stream, so that the in-order write
+    /// path its callers fall back to is tested on ordinary files.
+    static let testNoRegion = ProcessInfo.processInfo.environment["PV_TEST_NO_REGION"] == "1"
 
-    /// Appends `count` bytes that `fill` writes in place, one window of at most `window` bytes at a time: each
-    /// window is mapped (shared, writable) only during its call, so `fill` can write it from several threads at once
-    /// and the process never holds more than a window of the file in memory. A dense matrix written through
-    /// write(2) was copied into the page cache on one thread, the largest part of pv-normalize after reading
-    /// (bench/normalize); filled in place, both threads share that work, and each window's write-back to disk is
-    /// started as soon as it is filled, so the fsync of `commit()` finds little left.
-    /// The bytes are allocated on disk first (posix_fallocate), so a full disk is an error here rather than a
-    /// SIGBUS on a store. Returns false, calling nothing, when the output cannot be mapped (stdout, a pipe or device,
-    /// a file system without these calls): the caller writes the bytes instead. Later writes go after the region.
-    public func appendMapped(count: Int, window: Int,
-                             _ fill: (_ offset: Int, _ bytes: UnsafeMutableRawBufferPointer) throws -> Void) throws -> Bool {
-        guard let fp, tmpPath != nil, count > 0, window > 0, !Self.testNoMapping else { return false }
+    /// Appends a region of `count` bytes that any thread may write at any offset within it (`Region.write`,
+    /// pwrite(2)), for a large output filled by several threads at once, each from a small buffer of its own that
+    /// stays in cache. The bytes are allocated on disk first (posix_fallocate), so a full disk is an error here
+    /// rather than part-way through. Every write starts its own write-back to disk, so the fsync of `commit()` finds
+    /// little left. Returns nil, writing nothing, when the output is a stream (stdout, a pipe or device) or the file
+    /// system lacks these calls: the caller writes the bytes in order instead. `endRegion()` continues after the
+    /// region (it must be wholly written by then: what is not reads as zeros).
+    ///
+    /// Measured on the dense matrix of pv-normalize (bench/normalize): the same bytes through a shared writable
+    /// mapping of the file cost twice as much, as every first store to a page made the kernel read the page in
+    /// (zero-filled) before it was overwritten.
+    public func appendRegion(count: Int) throws -> Region? {
+        guard let fp, tmpPath != nil, count > 0, !Self.testNoRegion else { return nil }
         let fd = fileno(fp)
         guard fflush(fp) == 0 else { throw PVError.io(file: path, "write failed: \(String(cString: strerror(errno)))") }
         let start = ftello(fp)
-        guard start >= 0 else { return false }
+        guard start >= 0 else { return nil }
         switch posix_fallocate(fd, start, off_t(count)) {
         case 0: break
-        case EOPNOTSUPP, EINVAL, ENODEV, ESPIPE: return false
+        case EOPNOTSUPP, EINVAL, ENODEV, ESPIPE: return nil
         case let e: throw PVError.io(file: path, "cannot allocate \(count) bytes: \(String(cString: strerror(e)))")
         }
-        let page = off_t(sysconf(Int32(_SC_PAGESIZE)))
-        var offset = 0
-        while offset < count {
-            let n = min(window, count - offset)
-            let at = start + off_t(offset), mapAt = at / page * page, skip = Int(at - mapAt), length = skip + n
-            guard let m = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, mapAt), m != MAP_FAILED else {
-                // Only the first window can fail for lack of support; the file keeps its allocated zeros and the
-                // caller's writes from `start` fill them.
-                if offset == 0 { return false }
-                throw PVError.io(file: path, "cannot map for writing: \(String(cString: strerror(errno)))")
-            }
-            defer { munmap(m, length) }
-            try fill(offset, UnsafeMutableRawBufferPointer(start: m + skip, count: n))
-            _ = pv_start_writeback(fd, Int64(at), Int64(n))
-            offset += n
-        }
-        guard fseeko(fp, 0, SEEK_END) == 0 else {
+        return Region(fd: fd, start: Int(start), count: count, path: path)
+    }
+
+    /// Continues writing after a region from `appendRegion`.
+    public func endRegion() throws {
+        guard let fp, fseeko(fp, 0, SEEK_END) == 0 else {
             throw PVError.io(file: path, "write failed: \(String(cString: strerror(errno)))")
         }
-        return true
+    }
+
+    /// `count` bytes of an output file, written by offset from any thread (see `OutputFile.appendRegion`).
+    public struct Region: Sendable {
+        let fd: Int32, start: Int
+        public let count: Int
+        let path: String
+
+        /// Writes `bytes` at `offset` bytes into the region (pwrite(2), retried until all are written) and starts
+        /// their write-back to disk.
+        public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+            precondition(offset >= 0 && offset + bytes.count <= count, "write outside the region")
+            var done = 0
+            while done < bytes.count {
+                let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(start + offset + done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw PVError.io(file: path, "write failed: \(String(cString: strerror(errno)))")
+                }
+                done += n
+            }
+            _ = pv_start_writeback(fd, Int64(start + offset), Int64(bytes.count))
+        }
     }
 
     /// Refuses, before any work, an output whose header is rewritten once its data are known (`overwrite(at:)`, e.g.

@@ -134,11 +134,7 @@ public struct ZarrStore {
         // One chunk buffer per slot of a batch, reused for every batch.
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: batch * perChunk)
         defer { buffer.deallocate() }
-        final class FirstError: @unchecked Sendable {
-            let lock = NSLock(); var error: Error?
-            func set(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
-        }
-        let failure = FirstError()
+        let failure = Parallel.FirstError()
         for first in stride(from: 0, to: nChunks, by: batch) {
             let count = min(batch, nChunks - first)
             Parallel.chunks(count) { slots in
@@ -147,10 +143,10 @@ public struct ZarrStore {
                     let r0 = c * chunkRows, r1 = min(rows, r0 + chunkRows)
                     for r in r0..<r1 { fill(r, dst + (r - r0) * cols) }
                     if r1 - r0 < chunkRows { (dst + (r1 - r0) * cols).update(repeating: 0, count: (chunkRows - (r1 - r0)) * cols) }
-                    do { try chunk(path, at: [c, 0], raw: UnsafeRawBufferPointer(start: dst, count: perChunk * 4)) } catch { failure.set(error) }
+                    failure.record { try chunk(path, at: [c, 0], raw: UnsafeRawBufferPointer(start: dst, count: perChunk * 4)) }
                 }
             }
-            if let e = failure.error { throw e }
+            try failure.rethrow()
             progress?.advance(min(rows, (first + count) * chunkRows) - first * chunkRows)
         }
     }

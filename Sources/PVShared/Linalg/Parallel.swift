@@ -49,4 +49,21 @@ public enum Parallel {
             return t
         }
     }
+
+    /// The first error thrown by work on several threads (a parallel loop's body cannot throw): `record` runs a
+    /// throwing call and keeps its error if it is the first; `rethrow` throws it once the loop is done.
+    public final class FirstError: @unchecked Sendable {
+        private let lock = NSLock()
+        private var error: Error?
+        public init() {}
+        /// Whether an error has been recorded (later work may stop early).
+        public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return error != nil }
+        public func record(_ body: () throws -> Void) {
+            do { try body() } catch { lock.lock(); if self.error == nil { self.error = error }; lock.unlock() }
+        }
+        public func rethrow() throws {
+            lock.lock(); let e = error; lock.unlock()
+            if let e { throw e }
+        }
+    }
 }

@@ -87,6 +87,7 @@ public enum NormalizePipeline {
             expect: MatrixMarketExpectedShape(genes: allFeatures.count, genesFile: fName, cells: barcodes.count, cellsFile: bName),
             allowPattern: false, progress: !ToolContext.quiet)
         _ = header
+        let tRead = Date()
         sum.cellsIn = barcodes.count
         var x = keepCells.count == full.rows ? full : full.selectingRows(keepCells)
         // Totals of x as the reader summed them, while x is the matrix read (no cell or gene dropped).
@@ -147,6 +148,7 @@ public enum NormalizePipeline {
         var dnorm = [Double](repeating: .nan, count: features.count)
         for (i, g) in uIdx.enumerated() { hv[g] = res.highlyVariable[i]; dnorm[g] = res.dispersionsNorm[i] }
 
+        let tStats = Date()
         // Kept genes: HVGs (or every filtered gene), plus perturbation targets and --keep-genes in the panel.
         var keep = cfg.nTopGenes == nil ? universe : hv
         var bySymbol: [String: [Int]] = [:]
@@ -193,38 +195,58 @@ public enum NormalizePipeline {
         try genesOut.write(provenanceLines().joined(separator: "\n") + "\n" + gs)
         try obsOut.write(provenanceLines().joined(separator: "\n") + "\n" + os)
         try outputs.commit()
+        let tEnd = Date()
 
         sum.cellsOut = x.rows; sum.genesKept = kept.count; sum.target = target; sum.nonzeros = full.nnz
         let el = Date().timeIntervalSince(t0)
         info("cells \(sum.cellsIn) in, \(sum.cellsOut) out; genes \(sum.genesIn) in, \(uIdx.count) after filters, \(kept.count) kept"
              + (cfg.nTopGenes != nil ? " (\(hv.filter { $0 }.count) highly variable, \(cfg.flavor.rawValue))" : "")
              + (labels != nil ? "; \(targets.count) target genes, \(targetsInPanel) in the panel" : ""))
-        info(String(format: "%@ per-cell total %g; %d nonzeros; %.2fs",
-                    cfg.targetSum == nil ? "target sum = median" : "target sum", Double(target), full.nnz, el))
+        info(String(format: "%@ per-cell total %g; %d nonzeros; %.2fs (reading %.2fs, statistics %.2fs, output %.2fs)",
+                    cfg.targetSum == nil ? "target sum = median" : "target sum", Double(target), full.nnz, el,
+                    tRead.timeIntervalSince(t0), tStats.timeIntervalSince(tRead), tEnd.timeIntervalSince(tStats)))
         return sum
     }
 
     static func fmt(_ d: Double) -> String { d.isNaN ? "nan" : "\(d)" }
 
-    /// Writes log1p(x / sf) of the kept columns of the counts `x` as a dense cells x genes float32 `.npy`, a block of
-    /// rows at a time. Into a file, the blocks are filled by both threads in place (`OutputFile.appendMapped`);
-    /// into a stream, each block is filled while the previous one is written on another thread.
-    /// The header is written by the caller. `fingerprint` is fed the fingerprint of every row, in row order (each
-    /// row is hashed by the thread that fills it, while it is in cache), either way.
+    /// Writes log1p(x / sf) of the kept columns of the counts `x` as a dense cells x genes float32 `.npy`. Into a
+    /// file, both threads fill rows into small buffers of their own (about 1 MB, in cache) and write them at their
+    /// place (`OutputFile.appendRegion`); into a stream, a block of rows is filled by both threads while the previous
+    /// one is written on another thread. The header is written by the caller. `fingerprint` is fed the fingerprint
+    /// of every row, in row order (each row is hashed by the thread that fills it, while it is in cache), either way.
     static func writeExpr(_ x: CSRMatrix, sizeFactors: [Float], kept: [Int], to out: OutputFile, fingerprint: inout RunStamp.Fingerprint) throws {
         var col = [Int32](repeating: -1, count: x.cols)
         for (j, g) in kept.enumerated() { col[g] = Int32(j) }
         let w = kept.count, rowBytes = w * 4
+        let rows = DenseRows(x: x, sizeFactors: sizeFactors, col: col, width: w)
+        // The fingerprint takes the row hashes a block of rows at a time on both paths (so that both give one run id).
         let block = max(1, min(x.rows, (32 << 20) / max(1, rowBytes)))
+        if let region = try out.appendRegion(count: x.rows * rowBytes) {
+            let hashes = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, x.rows))
+            defer { hashes.deallocate() }
+            let piece = max(1, (1 << 20) / max(1, rowBytes))
+            let failure = Parallel.FirstError()
+            Parallel.chunks(x.rows, minChunk: piece) { range in
+                let buf = UnsafeMutablePointer<Float>.allocate(capacity: min(piece, range.count) * w)
+                defer { buf.deallocate() }
+                var r = range.lowerBound
+                while r < range.upperBound && !failure.isSet {
+                    let nr = min(piece, range.upperBound - r)
+                    rows.fill(from: r, count: nr, into: buf, hashes: hashes.baseAddress! + r)
+                    failure.record { try region.write(UnsafeRawBufferPointer(start: buf, count: nr * rowBytes), at: r * rowBytes) }
+                    r += nr
+                }
+            }
+            try failure.rethrow()
+            for r0 in stride(from: 0, to: x.rows, by: block) {
+                fingerprint.add(UnsafeRawBufferPointer(start: hashes.baseAddress! + r0, count: min(block, x.rows - r0) * 8))
+            }
+            try out.endRegion()
+            return
+        }
         let rowHashes = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: block)
         defer { rowHashes.deallocate() }
-        let mapped = try out.appendMapped(count: x.rows * rowBytes, window: block * rowBytes) { offset, bytes in
-            let nr = bytes.count / rowBytes
-            fillRows(x, sizeFactors: sizeFactors, col: col, width: w, from: offset / rowBytes, count: nr,
-                     into: bytes.baseAddress!.assumingMemoryBound(to: Float.self), hashes: rowHashes.baseAddress!)
-            fingerprint.add(UnsafeRawBufferPointer(start: rowHashes.baseAddress!, count: nr * 8))
-        }
-        if mapped { return }
         let bufs = (0..<2).map { _ in UnsafeMutableBufferPointer<Float>.allocate(capacity: block * w) }
         defer { for b in bufs { b.deallocate() } }
         let writer = BlockWriter(out)
@@ -233,8 +255,10 @@ public enum NormalizePipeline {
         while r0 < x.rows {
             let nr = min(block, x.rows - r0)
             let b = bufs[which]
-            fillRows(x, sizeFactors: sizeFactors, col: col, width: w, from: r0, count: nr, into: b.baseAddress!,
-                     hashes: rowHashes.baseAddress!)
+            Parallel.chunks(nr, minChunk: 256) { range in
+                rows.fill(from: r0 + range.lowerBound, count: range.count, into: b.baseAddress! + range.lowerBound * w,
+                          hashes: rowHashes.baseAddress! + range.lowerBound)
+            }
             fingerprint.add(UnsafeRawBufferPointer(start: rowHashes.baseAddress!, count: nr * 8))
             // Returns once the other buffer is written, so it is free to be filled next.
             try writer.write(UnsafeRawBufferPointer(start: b.baseAddress!, count: nr * rowBytes))
@@ -243,28 +267,34 @@ public enum NormalizePipeline {
         }
         try writer.waitIdle()
     }
+}
 
-    /// Rows r0..<r0+count of the dense output (log1p(x / sf) in the kept columns, zero elsewhere) into `dst`
-    /// (count x width floats), and each row's fingerprint into `hashes`, on both threads. `col` maps a gene to its
-    /// output column, -1 if not kept.
-    static func fillRows(_ x: CSRMatrix, sizeFactors: [Float], col: [Int32], width w: Int, from r0: Int, count: Int,
-                         into dst: UnsafeMutablePointer<Float>, hashes: UnsafeMutablePointer<UInt64>) {
+/// Rows of the dense output: log1p(x / sf) of a cell's counts in the kept columns, zero elsewhere.
+struct DenseRows {
+    let x: CSRMatrix
+    let sizeFactors: [Float]
+    /// Output column of each gene, -1 if not kept.
+    let col: [Int32]
+    let width: Int
+
+    /// Rows r0..<r0+count into `dst` (count x width floats) and each row's fingerprint into `hashes`, on the
+    /// calling thread.
+    func fill(from r0: Int, count: Int, into dst: UnsafeMutablePointer<Float>, hashes: UnsafeMutablePointer<UInt64>) {
+        let w = width
         x.colIdx.withUnsafeBufferPointer { ci in
             x.values.withUnsafeBufferPointer { vs in
                 col.withUnsafeBufferPointer { cp in
-                    Parallel.chunks(count, minChunk: 256) { range in
-                        let table = CellLogTable(expm1: false)
-                        for i in range {
-                            let row = dst + i * w
-                            row.update(repeating: 0, count: w)
-                            let r = r0 + i
-                            table.startCell(sizeFactors[r])
-                            for k in x.rowPtr[r]..<x.rowPtr[r + 1] {
-                                let c = cp[Int(ci[k])]
-                                if c >= 0 { row[Int(c)] = table.log1p(vs[k]) }
-                            }
-                            hashes[i] = RunStamp.Fingerprint.of(UnsafeRawBufferPointer(start: row, count: w * 4))
+                    let table = CellLogTable(expm1: false)
+                    for i in 0..<count {
+                        let row = dst + i * w
+                        row.update(repeating: 0, count: w)
+                        let r = r0 + i
+                        table.startCell(sizeFactors[r])
+                        for k in x.rowPtr[r]..<x.rowPtr[r + 1] {
+                            let c = cp[Int(ci[k])]
+                            if c >= 0 { row[Int(c)] = table.log1p(vs[k]) }
                         }
+                        hashes[i] = RunStamp.Fingerprint.of(UnsafeRawBufferPointer(start: row, count: w * 4))
                     }
                 }
             }
