@@ -137,10 +137,22 @@ def torch_rate(data, steps, threads, seed, work, warmup=5):
     return r["steps_per_s"], r["steps_per_cpu_s"]
 
 
+def pv_kernels(bin_dir):
+    """OpenBLAS's kernels as pv runs them (second line of --version: 'OpenBLAS 0.3.21, SkylakeX kernels'). pv corrects
+    OpenBLAS's generic fallback on CPUs it does not know (Sources/PVShared/Linalg/BLASKernels.swift); the sgemm probe
+    runs the same kernels, through OPENBLAS_CORETYPE, so that the bound is pv's."""
+    out = subprocess.run([os.path.join(bin_dir, "pv-train"), "--version"], capture_output=True, text=True, check=True).stdout
+    line = out.splitlines()[1] if len(out.splitlines()) > 1 else ""
+    return line.split(", ")[-1].replace(" kernels", "") if line.endswith(" kernels") else None
+
+
 def sgemm(probe, threads, U, a):
     cmd = [probe, "--json", "--threads", str(threads), "--labels", str(int(round(U))), "--genes", str(a.genes),
            "--targets", str(a.targets), "--batch", str(a.batch), "--seconds", str(a.sgemm_seconds)] + MODEL_OPTS
-    p = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    env = dict(os.environ)
+    if a.kernels:
+        env["OPENBLAS_CORETYPE"] = a.kernels
+    p = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     return json.loads(p.stdout)
 
 
@@ -176,6 +188,7 @@ def main():
         except ImportError:
             print("torch not installed: PyTorch comparison skipped")
             have_torch = False
+    a.kernels = pv_kernels(a.bin)
     make_data(a.data, a.genes, a.targets, a.doubles, a.cells_per_condition, a.controls, a.seed)
     U = distinct_labels(os.path.join(a.data, "split.tsv"), B)
     flop, gh = step_flops(a.genes, a.targets, H, dI, dN, B, U, a.decoder, a.u_compose)
@@ -186,6 +199,7 @@ def main():
     print(f"FLOP per step: {flop / 1e9:.3f} GFLOP with the u-networks once per distinct label ({U:.1f} per batch); "
           f"{flop_rows / 1e9:.3f} GFLOP if they ran per row (DESIGN.md: ~2.3); the two G×H layers: "
           f"{gh / 1e9:.3f} GFLOP ({100 * gh / flop:.0f}%)")
+    print(f"OpenBLAS kernels (pv's, and the sgemm probe's): {a.kernels}")
     print(f"load average before: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores; shared machines make every "
           f"figure noisy, the ratios less so)")
     threads = [int(t) for t in a.threads.split(",")]

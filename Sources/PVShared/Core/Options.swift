@@ -75,7 +75,7 @@ public struct Options {
         if values["help"] != nil {
             throw EarlyExit(text: Options.helpText(tool: tool, synopsis: synopsis, description: description, specs: all))
         }
-        if values["version"] != nil { throw EarlyExit(text: "\(tool) \(pvVersion)") }
+        if values["version"] != nil { throw EarlyExit(text: "\(tool) \(pvVersion)\n\(BLASKernels.versionLine)") }
         // A wrong count is often the echo of another mistake (the value of an unknown option), so it comes alone.
         if errors.messages.isEmpty && !range.contains(pos.count) {
             let (want, n) = range.lowerBound == range.upperBound ? ("\(range.lowerBound)", range.lowerBound) :

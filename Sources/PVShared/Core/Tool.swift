@@ -3,6 +3,7 @@ import Foundation
 /// Runs a tool's body, turning any thrown error into one line on stderr and the matching exit code.
 /// Temporary outputs still pending are removed, so a failed run leaves no half-written file.
 public func runTool(_ name: String, _ body: () throws -> Void) -> Never {
+    BLASKernels.restartWithKnownKernelsIfNeeded()
     ToolContext.name = name
     setvbuf(stdout, nil, _IOFBF, 1 << 16)
     installSignalCleanup()
