@@ -56,6 +56,26 @@ final class PredictScoreInputTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
+    /// pred.npy or means.npy as a named pipe: refused before anything is written (their headers are rewritten once
+    /// the data are hashed); it used to fail only at the end with 'cannot rewrite a stream'. Exit 74, the path
+    /// named, nothing written into the pipe, no other output or temporary.
+    func testPredictionsToAPipeAreRefusedUpFront() throws {
+        for name in ["pred.npy", "means.npy"] {
+            let out = TestSupport.tempDir("pipe-pred")
+            defer { try? FileManager.default.removeItem(at: out) }
+            let fifo = out.appendingPathComponent(name).path
+            XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+            let fd = open(fifo, O_RDONLY | O_NONBLOCK)
+            XCTAssertGreaterThanOrEqual(fd, 0)
+            defer { close(fd) }
+            let r = try TestSupport.run("pv-predict", ["--quiet", "--out", out.path, d + "/add.npz", d + "/norm/expr.npy", d + "/split.tsv"])
+            oneLine(r, "pv-predict", exit: 74, [fifo, "is not a regular file", "\(name) cannot go to a pipe or device"])
+            XCTAssertEqual(TestSupport.files(in: out), [name], "no other output, no temporary")
+            var byte: UInt8 = 0
+            XCTAssertLessThanOrEqual(read(fd, &byte, 1), 0, "nothing was written into the pipe")
+        }
+    }
+
     /// A baseline model whose tensors hold NaN: the predictions were all NaN, exit 0.
     func testPredictRefusesANonFiniteBaselineModel() throws {
         for (model, tensor) in [("add", "deltas"), ("mean", "mean_delta"), ("mean", "control_mean")] {

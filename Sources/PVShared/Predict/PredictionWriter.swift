@@ -27,6 +27,8 @@ public final class PredictionWriter {
     /// Creates the four outputs under `dir` (created if needed) for `cells` cells of `conditions` conditions.
     public init(dir: String, cells: Int, conditions: Int, genes: Int) throws {
         try ensureDirectory(dir)
+        // Their headers carry the run id, rewritten once the data are hashed: a pipe is refused before any work.
+        for name in ["pred.npy", "means.npy"] { try OutputFile.requireRewritable(dir + "/" + name) }
         RunStamp.begin()
         outputs = OutputSet()
         self.genes = genes; self.cells = cells; self.conditions = conditions
