@@ -171,6 +171,7 @@ public final class OutputFile {
         /// their write-back to disk.
         public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
             precondition(offset >= 0 && offset + bytes.count <= count, "write outside the region")
+            guard bytes.count > 0 else { return }  // (a zero length would start write-back to the end of the file)
             var done = 0
             while done < bytes.count {
                 let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(start + offset + done))
