@@ -9,10 +9,10 @@ import Glibc
 /// OpenBLAS picks its kernels once, when it is loaded, from the CPU's family and model numbers. A release older than
 /// the CPU (Debian 12's 0.3.21 on Intel's Emerald Rapids, model 207, say) knows neither and falls back to its generic
 /// SSE3 kernels ("Prescott"): sgemm ran at 21–26 GFLOP/s instead of ~140 on one core, and a PerturbedVAE training
-/// step 3.6–4.5 times slower (bench/train/README.md). OpenBLAS honours `OPENBLAS_CORETYPE`, but only when it is loaded, which is before any
-/// of pv's code runs; so a tool that finds the fallback on a CPU with the instructions of a kernel family OpenBLAS
-/// has restarts itself once with that variable set (`restartWithKnownKernelsIfNeeded`). A variable set by the user
-/// is left alone.
+/// step 3.6–4.5 times slower (bench/train/README.md). OpenBLAS honours `OPENBLAS_CORETYPE`, but only when it is
+/// loaded, which is before any of pv's code runs; so a tool that finds the fallback on a CPU with the instructions of
+/// a kernel family OpenBLAS has restarts itself once with that variable set (`restartWithKnownKernelsIfNeeded`). A
+/// variable set by the user is left alone.
 public enum BLASKernels {
     /// The kernels OpenBLAS runs now, by its name for them ("SkylakeX", "Haswell", "Prescott", ...).
     public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }

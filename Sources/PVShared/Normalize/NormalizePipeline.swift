@@ -198,7 +198,7 @@ public enum NormalizePipeline {
         let tEnd = Date()
 
         sum.cellsOut = x.rows; sum.genesKept = kept.count; sum.target = target; sum.nonzeros = full.nnz
-        let el = Date().timeIntervalSince(t0)
+        let el = tEnd.timeIntervalSince(t0)
         info("cells \(sum.cellsIn) in, \(sum.cellsOut) out; genes \(sum.genesIn) in, \(uIdx.count) after filters, \(kept.count) kept"
              + (cfg.nTopGenes != nil ? " (\(hv.filter { $0 }.count) highly variable, \(cfg.flavor.rawValue))" : "")
              + (labels != nil ? "; \(targets.count) target genes, \(targetsInPanel) in the panel" : ""))
@@ -230,10 +230,11 @@ public enum NormalizePipeline {
             Parallel.chunks(x.rows, minChunk: piece) { range in
                 let buf = UnsafeMutablePointer<Float>.allocate(capacity: min(piece, range.count) * w)
                 defer { buf.deallocate() }
+                let table = CellLogTable(expm1: false)
                 var r = range.lowerBound
                 while r < range.upperBound && !failure.isSet {
                     let nr = min(piece, range.upperBound - r)
-                    rows.fill(from: r, count: nr, into: buf, hashes: hashes.baseAddress! + r)
+                    rows.fill(from: r, count: nr, into: buf, hashes: hashes.baseAddress! + r, table: table)
                     failure.record { try region.write(UnsafeRawBufferPointer(start: buf, count: nr * rowBytes), at: r * rowBytes) }
                     r += nr
                 }
@@ -257,7 +258,7 @@ public enum NormalizePipeline {
             let b = bufs[which]
             Parallel.chunks(nr, minChunk: 256) { range in
                 rows.fill(from: r0 + range.lowerBound, count: range.count, into: b.baseAddress! + range.lowerBound * w,
-                          hashes: rowHashes.baseAddress! + range.lowerBound)
+                          hashes: rowHashes.baseAddress! + range.lowerBound, table: CellLogTable(expm1: false))
             }
             fingerprint.add(UnsafeRawBufferPointer(start: rowHashes.baseAddress!, count: nr * 8))
             // Returns once the other buffer is written, so it is free to be filled next.
@@ -278,13 +279,13 @@ struct DenseRows {
     let width: Int
 
     /// Rows r0..<r0+count into `dst` (count x width floats) and each row's fingerprint into `hashes`, on the
-    /// calling thread.
-    func fill(from r0: Int, count: Int, into dst: UnsafeMutablePointer<Float>, hashes: UnsafeMutablePointer<UInt64>) {
+    /// calling thread, with that thread's `table` (log1p of small counts, per cell).
+    func fill(from r0: Int, count: Int, into dst: UnsafeMutablePointer<Float>, hashes: UnsafeMutablePointer<UInt64>,
+              table: CellLogTable) {
         let w = width
         x.colIdx.withUnsafeBufferPointer { ci in
             x.values.withUnsafeBufferPointer { vs in
                 col.withUnsafeBufferPointer { cp in
-                    let table = CellLogTable(expm1: false)
                     for i in 0..<count {
                         let row = dst + i * w
                         row.update(repeating: 0, count: w)
